@@ -1,0 +1,1 @@
+"""Analyze: SQL over the lake (DuckDB) and an HTML report with charts."""

@@ -1,0 +1,13 @@
+"""The ``twitter-pipeline`` command: one Typer app, one module per group of commands.
+
+Each ``cli/<name>_cmd.py`` registers its commands on `app`; importing them here wires them in.
+"""
+
+from __future__ import annotations
+
+from twitter_pipeline.cli.app import app, main
+
+# Command modules register themselves on import (keep this list sorted).
+from twitter_pipeline.cli import run_cmd  # noqa: E402, F401  isort: skip
+
+__all__ = ["app", "main"]

@@ -1,0 +1,51 @@
+"""One exception family for everything a user can cause or fix.
+
+The CLI turns a `PipelineError` into a single line on stderr and a non-zero exit,
+so every message must say what went wrong *and* what to do about it.
+"""
+
+from __future__ import annotations
+
+
+class PipelineError(Exception):
+    """A failure the user can act on; `str(err)` is the one-line message."""
+
+    exit_code = 1
+
+
+class ConfigError(PipelineError):
+    """Bad or missing settings (environment, CLI options, config files)."""
+
+    exit_code = 2
+
+
+class ApiError(PipelineError):
+    """The X API (or the emulator) refused a request or sent something unusable."""
+
+    exit_code = 3
+
+
+class AuthError(ApiError):
+    """401/403: the bearer token is missing, invalid, revoked or not allowed."""
+
+
+class UsageCapError(ApiError):
+    """429 usage-capped: the account's post-read cap is exhausted; waiting does not help."""
+
+
+class StorageError(PipelineError):
+    """The lake (local folder or S3) cannot be read or written."""
+
+    exit_code = 4
+
+
+class InputError(PipelineError):
+    """A file given to `import` is unreadable or malformed."""
+
+    exit_code = 5
+
+
+class QualityError(PipelineError):
+    """A data-quality check of severity error failed after a load."""
+
+    exit_code = 6

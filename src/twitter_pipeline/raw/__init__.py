@@ -1,0 +1,1 @@
+"""Raw zone: every response page kept exactly as received, immutable, so transforms can be replayed."""

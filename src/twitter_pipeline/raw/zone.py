@@ -1,0 +1,78 @@
+"""Store and read raw response pages as gzip JSONL objects under ``<lake>/raw/``.
+
+File format (one object per page), chosen so ``zcat | jq`` works and the body stays byte-exact:
+line 1 is an envelope (request, fetch time, status, sha256 of the body); everything after the
+first newline is the response body exactly as the server sent it (compact JSON, so one line).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+
+import orjson
+
+from twitter_pipeline.extract.pages import PageRequest, RawPage
+from twitter_pipeline.storage import LakeStorage
+
+RAW_PREFIX = "raw"
+SUFFIX = ".jsonl.gz"
+
+
+def encode_page(page: RawPage) -> bytes:
+    """Envelope line + exact body, gzipped (mtime 0 so equal pages give equal bytes)."""
+    envelope = {
+        "request": page.request.to_dict(),
+        "fetched_at": page.fetched_at.isoformat(),
+        "status": page.status,
+        "body_sha256": hashlib.sha256(page.body).hexdigest(),
+        "body_bytes": len(page.body),
+    }
+    return gzip.compress(orjson.dumps(envelope) + b"\n" + page.body, compresslevel=6, mtime=0)
+
+
+def decode_page(blob: bytes) -> RawPage:
+    data = gzip.decompress(blob)
+    head, _, body = data.partition(b"\n")
+    envelope = orjson.loads(head)
+    if envelope.get("body_sha256") and hashlib.sha256(body).hexdigest() != envelope["body_sha256"]:
+        raise ValueError("raw page body does not match its recorded sha256")
+    return RawPage(
+        request=PageRequest.from_dict(envelope["request"]),
+        body=body,
+        fetched_at=datetime.fromisoformat(envelope["fetched_at"]),
+        status=int(envelope.get("status", 200)),
+    )
+
+
+def page_key(run_id: str, seq: int, page: RawPage) -> str:
+    """``raw/endpoint=…/date=YYYY-MM-DD/run=…/page-000001.jsonl.gz`` (date = fetch date, UTC)."""
+    day = page.fetched_at.strftime("%Y-%m-%d")
+    return f"{RAW_PREFIX}/endpoint={page.request.endpoint}/date={day}/run={run_id}/page-{seq:06d}{SUFFIX}"
+
+
+class RawZone:
+    """Append-only page store. A key is written once; rewriting the same key gives the same bytes."""
+
+    def __init__(self, storage: LakeStorage) -> None:
+        self.storage = storage
+
+    def write(self, run_id: str, seq: int, page: RawPage) -> str:
+        key = page_key(run_id, seq, page)
+        self.storage.write_bytes(key, encode_page(page))
+        return key
+
+    def read(self, key: str) -> RawPage:
+        return decode_page(self.storage.read_bytes(key))
+
+    def read_many(self, keys: Iterable[str]) -> Iterator[RawPage]:
+        for key in keys:
+            yield self.read(key)
+
+    def keys(self, prefix: str = RAW_PREFIX) -> Iterator[str]:
+        return (k for k in self.storage.list(prefix) if k.endswith(SUFFIX))
+
+    def run_keys(self, run_id: str) -> list[str]:
+        return [k for k in self.keys() if f"/run={run_id}/" in k]

@@ -1,0 +1,76 @@
+"""Settings from the environment, built once and validated at the edge.
+
+The environment names are a public contract (README, DAG, deployment scripts):
+``X_BEARER_TOKEN``, ``X_API_BASE_URL``, ``TWITTER_PIPELINE_LAKE``, ``TWITTER_PIPELINE_QUERY``.
+Empty variables mean "use the default" (an empty lake path must never become ``/``).
+"""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from twitter_pipeline.errors import ConfigError
+
+DEFAULT_API_BASE_URL = "https://api.x.com"
+DEFAULT_LAKE = "./lake"
+
+
+class Settings(BaseSettings):
+    """Everything the pipeline reads from the environment."""
+
+    model_config = SettingsConfigDict(env_ignore_empty=True, extra="ignore", populate_by_name=True)
+
+    bearer_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("X_BEARER_TOKEN", "bearer_token")
+    )
+    api_base_url: str = Field(
+        default=DEFAULT_API_BASE_URL, validation_alias=AliasChoices("X_API_BASE_URL", "api_base_url")
+    )
+    lake: str = Field(default=DEFAULT_LAKE, validation_alias=AliasChoices("TWITTER_PIPELINE_LAKE", "lake"))
+    query: str | None = Field(
+        default=None, validation_alias=AliasChoices("TWITTER_PIPELINE_QUERY", "query")
+    )
+
+    @field_validator("api_base_url")
+    @classmethod
+    def _base_url_is_http(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://, for example https://api.x.com")
+        return value
+
+    @field_validator("lake", "query")
+    @classmethod
+    def _blank_is_default(cls, value: str | None) -> str | None:
+        return value.strip() if value is not None else None
+
+    @property
+    def has_token(self) -> bool:
+        return self.bearer_token is not None and bool(self.bearer_token.get_secret_value().strip())
+
+
+_ENV_NAMES = {
+    "bearer_token": "X_BEARER_TOKEN",
+    "api_base_url": "X_API_BASE_URL",
+    "lake": "TWITTER_PIPELINE_LAKE",
+    "query": "TWITTER_PIPELINE_QUERY",
+}
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment plus explicit overrides (CLI options win).
+
+    Validation errors become a one-line `ConfigError` naming the variable to fix.
+    """
+    clean = {key: value for key, value in overrides.items() if value not in (None, "")}
+    try:
+        settings = Settings(**clean)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first.get("loc") else "settings"
+        name = _ENV_NAMES.get(field, field)
+        raise ConfigError(f"{name} is invalid: {first['msg']}") from None
+    if not settings.lake:
+        settings.lake = DEFAULT_LAKE
+    return settings

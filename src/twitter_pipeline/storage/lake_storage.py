@@ -1,0 +1,131 @@
+"""Byte-level access to the lake, the same for a local folder and for S3.
+
+Everything above this module speaks in lake-relative keys ("raw/…", "state/…");
+only here do we know whether a key is a file or an S3 object. Writes are atomic:
+a reader sees the whole object or nothing (local: temp file + rename; S3: PUT).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyarrow.fs as pafs
+
+from twitter_pipeline.errors import StorageError
+
+
+class LakeStorage:
+    """A lake root (local path or ``s3://bucket/prefix``) and atomic object I/O under it."""
+
+    def __init__(self, uri: str) -> None:
+        uri = (uri or "").strip()
+        if not uri:
+            raise StorageError("the lake location is empty: set TWITTER_PIPELINE_LAKE or pass --lake")
+        self.uri = uri.rstrip("/") if uri.startswith("s3://") else uri
+        self.is_s3 = self.uri.startswith("s3://")
+        if self.is_s3:
+            self._fs, self._root = _s3_filesystem(self.uri)
+        else:
+            self._fs = pafs.LocalFileSystem()
+            self._root = str(Path(uri).expanduser().resolve())
+
+    # -- locations -------------------------------------------------------------------------
+    def location(self, key: str = "") -> str:
+        """The full URI of a key, as other engines (deltalake, DuckDB, Athena) want it."""
+        if self.is_s3:
+            return f"s3://{self._root}/{key}".rstrip("/")
+        return os.path.join(self._root, key) if key else self._root
+
+    def _path(self, key: str) -> str:
+        return f"{self._root}/{key}" if key else self._root
+
+    # -- operations ------------------------------------------------------------------------
+    def write_bytes(self, key: str, data: bytes) -> None:
+        """Write an object atomically: readers never see a partial object."""
+        path = self._path(key)
+        try:
+            if self.is_s3:
+                with self._fs.open_output_stream(path) as out:
+                    out.write(data)
+                return
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            tmp = f"{path}.tmp-{uuid.uuid4().hex}"
+            with open(tmp, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise StorageError(
+                f"cannot write {self.location(key)}: {_reason(exc)}; check the lake location and permissions"
+            ) from None
+
+    def read_bytes(self, key: str) -> bytes:
+        try:
+            with self._fs.open_input_stream(self._path(key)) as src:
+                return src.read()
+        except FileNotFoundError:
+            raise
+        except OSError as exc:
+            raise StorageError(f"cannot read {self.location(key)}: {_reason(exc)}") from None
+
+    def exists(self, key: str) -> bool:
+        try:
+            return self._fs.get_file_info(self._path(key)).type != pafs.FileType.NotFound
+        except OSError as exc:
+            raise StorageError(f"cannot reach {self.location(key)}: {_reason(exc)}") from None
+
+    def delete(self, key: str) -> None:
+        try:
+            self._fs.delete_file(self._path(key))
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise StorageError(f"cannot delete {self.location(key)}: {_reason(exc)}") from None
+
+    def list(self, prefix: str) -> Iterator[str]:
+        """Keys under a prefix, sorted, relative to the lake root (missing prefix → nothing)."""
+        selector = pafs.FileSelector(self._path(prefix.rstrip("/")), recursive=True, allow_not_found=True)
+        try:
+            infos = self._fs.get_file_info(selector)
+        except OSError as exc:
+            raise StorageError(f"cannot list {self.location(prefix)}: {_reason(exc)}") from None
+        start = len(self._root) + 1
+        keys = [info.path[start:] for info in infos if info.type == pafs.FileType.File]
+        yield from sorted(k for k in keys if ".tmp-" not in k)
+
+    def check_writable(self) -> None:
+        """Fail early, with a clear message, when the lake cannot take writes."""
+        probe = f"_probe/{uuid.uuid4().hex}"
+        self.write_bytes(probe, b"ok")
+        self.delete(probe)
+
+
+def _s3_filesystem(uri: str) -> tuple[pafs.FileSystem, str]:
+    """pyarrow's S3 filesystem with the standard AWS chain and ``AWS_ENDPOINT_URL`` honoured."""
+    rest = uri[len("s3://") :]
+    if not rest.split("/", 1)[0]:
+        raise StorageError(f"{uri} names no bucket: use s3://bucket/prefix")
+    kwargs: dict[str, object] = {}
+    endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+    if endpoint:
+        kwargs["endpoint_override"] = endpoint
+        if endpoint.startswith("http://"):
+            kwargs["scheme"] = "http"
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    if region:
+        kwargs["region"] = region
+    try:
+        fs = pafs.S3FileSystem(**kwargs)
+    except (OSError, ValueError) as exc:
+        raise StorageError(f"cannot open {uri}: {_reason(exc)}") from None
+    return fs, rest.rstrip("/")
+
+
+def _reason(exc: BaseException) -> str:
+    """First line of an OS/Arrow error, so messages stay on one line."""
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

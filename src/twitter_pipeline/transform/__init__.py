@@ -1,0 +1,1 @@
+"""Transform: raw response pages → normalized Arrow tables with one declared schema each."""

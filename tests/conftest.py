@@ -1,0 +1,4 @@
+"""Shared test setup: fixtures live in tests/fixtures/, one module per real server or resource."""
+
+pytest_plugins: list[str] = [
+]
