@@ -1,0 +1,175 @@
+"""`run`, `backfill` and `import`: the commands that move posts into the lake."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from twitter_pipeline import pipeline
+from twitter_pipeline.cli.app import app
+from twitter_pipeline.cli.progress import (
+    err_console,
+    out_console,
+    page_progress,
+    summary_table,
+    wait_message,
+    window_progress,
+)
+from twitter_pipeline.errors import ConfigError
+from twitter_pipeline.settings import load_settings
+
+QUERY_HELP = "Search query in X API syntax, e.g. '#python lang:en -is:retweet'. Default: TWITTER_PIPELINE_QUERY."
+LAKE_HELP = "Where data lands: a local folder or s3://bucket/prefix. Default: TWITTER_PIPELINE_LAKE or ./lake."
+SOURCE_HELP = (
+    "'api' (the X API at X_API_BASE_URL with X_BEARER_TOKEN) or 'emulator' (a built-in local X API "
+    "started for the run). Default: api when X_BEARER_TOKEN is set, otherwise emulator."
+)
+ENDPOINT_HELP = "'recent' (last 7 days) or 'all' (full archive; needs an access level that allows it)."
+
+
+@app.command()
+def run(
+    query: str | None = typer.Option(None, "--query", "-q", help=QUERY_HELP),
+    start: str | None = typer.Option(
+        None, "--start", help="Window start, ISO 8601 (UTC if no offset). With --end: a closed window."
+    ),
+    end: str | None = typer.Option(
+        None, "--end", help="Window end, ISO 8601 (exclusive). Without --start/--end the run polls "
+        "for posts newer than the last run (first run: the last hour).",
+    ),
+    endpoint: str = typer.Option("recent", "--endpoint", help=ENDPOINT_HELP),
+    max_pages: int | None = typer.Option(
+        None, "--max-pages", min=1, help="Stop after this many pages (the rest is fetched by the next run)."
+    ),
+    lake: str | None = typer.Option(None, "--lake", help=LAKE_HELP),
+    source: str | None = typer.Option(None, "--source", help=SOURCE_HELP),
+    force: bool = typer.Option(False, "--force", help="Fetch a closed window again even if it is complete."),
+    no_quality: bool = typer.Option(False, "--no-quality", help="Skip the data-quality checks after loading."),
+) -> None:
+    """Fetch one window of posts into the raw zone, then load it into the lake's tables."""
+    settings = load_settings(lake=lake)
+    chosen = pipeline.resolve_source(settings, source)
+    if chosen == "emulator":
+        err_console.print(
+            "[cyan]source: built-in X API emulator[/] (no X_BEARER_TOKEN set; set it to use the live API)"
+        )
+    summary = _run_with_progress(
+        settings,
+        f"{chosen} {endpoint}",
+        query=query, start=start, end=end, endpoint=endpoint, source=chosen,
+        max_pages=max_pages, force=force, quality=not no_quality,
+    )
+    _print_summary(summary)
+
+
+@app.command()
+def backfill(
+    start: str = typer.Option(..., "--start", help="Range start, ISO 8601 (UTC if no offset)."),
+    end: str = typer.Option(..., "--end", help="Range end, ISO 8601 (exclusive)."),
+    every: str = typer.Option("1h", "--every", help="Window length: 15m, 1h, 6h, 1d … each a resumable unit."),
+    query: str | None = typer.Option(None, "--query", "-q", help=QUERY_HELP),
+    endpoint: str = typer.Option("recent", "--endpoint", help=ENDPOINT_HELP),
+    lake: str | None = typer.Option(None, "--lake", help=LAKE_HELP),
+    source: str | None = typer.Option(None, "--source", help=SOURCE_HELP),
+    no_quality: bool = typer.Option(False, "--no-quality", help="Skip the data-quality checks after loading."),
+) -> None:
+    """Fetch a time range window by window; windows already complete are skipped."""
+    from twitter_pipeline.extract.window import split_windows
+
+    settings = load_settings(lake=lake)
+    chosen = pipeline.resolve_source(settings, source)
+    start_at, end_at = pipeline.parse_time(start, "--start"), pipeline.parse_time(end, "--end")
+    if start_at is None or end_at is None or start_at >= end_at:
+        raise ConfigError("--start must be before --end")
+    windows = split_windows(start_at, end_at, parse_every(every))
+    totals = {"windows": len(windows), "skipped": 0, "pages": 0, "posts": 0, "errors": 0}
+    with window_progress() as progress:
+        task = progress.add_task("backfill", total=len(windows), posts=0, status="")
+        for window_start, window_end in windows:
+            progress.update(task, status=f"{window_start:%Y-%m-%d %H:%M}")
+            summary = pipeline.run(
+                settings, query=query, start=window_start, end=window_end, endpoint=endpoint,
+                source=chosen, quality=not no_quality,
+                on_wait=lambda s, u=None, r="": progress.update(task, status=wait_message(s, u, r)),
+            )
+            totals["skipped"] += int(summary.skipped)
+            totals["pages"] += summary.pages if not summary.skipped else 0
+            totals["posts"] += summary.posts if not summary.skipped else 0
+            totals["errors"] += summary.errors
+            progress.update(task, advance=1, posts=totals["posts"])
+    totals["lake"] = settings.lake
+    out_console.print(summary_table("backfill", totals))
+
+
+@app.command("import")
+def import_(
+    files: list[Path] = typer.Argument(..., help="twarc2 JSONL archives (.jsonl, .jsonl.gz) or single-page .json files."),
+    lake: str | None = typer.Option(None, "--lake", help=LAKE_HELP),
+    no_quality: bool = typer.Option(False, "--no-quality", help="Skip the data-quality checks after loading."),
+) -> None:
+    """Load saved API response pages through the same raw zone → tables path as `run`."""
+    settings = load_settings(lake=lake)
+    with page_progress() as progress:
+        task = progress.add_task("import", total=None, posts=0, status="")
+        posts = 0
+
+        def on_page(page: Any, key: str) -> None:
+            nonlocal posts
+            posts += len(page.payload.get("data") or [])
+            progress.update(task, advance=1, posts=posts)
+
+        summary = pipeline.import_files(settings, files, on_page=on_page, quality=not no_quality)
+    _print_summary(summary)
+
+
+def parse_every(text: str) -> timedelta:
+    """`15m`, `1h`, `6h`, `1d`, `90s` → timedelta."""
+    units = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+    text = text.strip().lower()
+    if len(text) >= 2 and text[-1] in units and text[:-1].isdigit() and int(text[:-1]) > 0:
+        return timedelta(**{units[text[-1]]: int(text[:-1])})
+    raise ConfigError(f"--every {text!r} is not a duration: use e.g. 15m, 1h, 1d")
+
+
+def _run_with_progress(settings: Any, label: str, **options: Any) -> pipeline.RunSummary:
+    with page_progress() as progress:
+        task = progress.add_task(label, total=None, posts=0, status="")
+
+        def on_page(page: Any, key: str, so_far: Any) -> None:
+            progress.update(task, completed=so_far.pages, posts=so_far.posts, status="")
+
+        def on_wait(seconds: float, until: Any = None, reason: str = "") -> None:
+            progress.update(task, status=wait_message(seconds, until, reason))
+
+        def on_table_loaded(load: Any) -> None:
+            progress.update(task, status=f"loaded {load.table}")
+
+        summary = pipeline.run(
+            settings, on_page=on_page, on_wait=on_wait, on_table_loaded=on_table_loaded, **options
+        )
+        progress.update(task, status="done")
+    return summary
+
+
+def _print_summary(summary: pipeline.RunSummary) -> None:
+    rows: dict[str, Any] = {
+        "run": summary.run_id,
+        "source": summary.source,
+        "pages": summary.pages,
+        "posts": summary.posts,
+        "users": summary.users,
+        "api errors": summary.errors,
+        "seconds": summary.seconds,
+        "complete": "yes" if summary.complete else "no (run again to continue)",
+        "lake": summary.lake,
+    }
+    if summary.table_rows:
+        rows["rows merged"] = ", ".join(f"{k}={v}" for k, v in summary.table_rows.items() if v)
+    if summary.quality:
+        rows["quality"] = summary.quality.get("headline") or summary.quality.get("status", "")
+    out_console.print(summary_table("run summary", rows))
+    for note in summary.notes:
+        out_console.print(f"note: {note}")

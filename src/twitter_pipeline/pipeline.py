@@ -1,0 +1,392 @@
+"""The one place that chains the stages: extract → raw zone → transform → load → quality.
+
+The CLI and the Airflow DAG call these functions and nothing deeper. Between extract and load
+only a small, JSON-safe `ExtractManifest` travels (Airflow passes it through XCom); the data
+itself stays in the lake's raw zone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+import orjson
+
+from twitter_pipeline.errors import ConfigError, InputError
+from twitter_pipeline.extract.client import XApiClient
+from twitter_pipeline.extract.pages import RawPage
+from twitter_pipeline.extract.state import StateStore
+from twitter_pipeline.extract.window import ExtractResult, SearchRequest, extract_window
+from twitter_pipeline.logs import event, register_secret
+from twitter_pipeline.raw.zone import RawZone
+from twitter_pipeline.settings import Settings
+from twitter_pipeline.storage import LakeStorage
+
+logger = logging.getLogger("twitter_pipeline.pipeline")
+
+Source = Literal["api", "emulator"]
+SOURCES: tuple[str, ...] = ("api", "emulator")
+ENDPOINTS: tuple[str, ...] = ("recent", "all")
+MANIFESTS_PREFIX = "manifests"
+EMULATOR_TOKEN_BYTES = 24
+
+OnPage = Callable[[RawPage, str, ExtractResult], None]
+
+
+@dataclass
+class ExtractManifest:
+    """What an extraction produced: small and JSON-safe; the raw keys live in the lake."""
+
+    run_id: str
+    lake: str
+    source: str
+    endpoint: str
+    query: str
+    start: str | None
+    end: str | None
+    pages: int
+    posts: int
+    newest_id: str | None
+    errors: int
+    complete: bool
+    skipped: bool
+    manifest_key: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ExtractManifest:
+        names = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+@dataclass
+class RunSummary:
+    """What a whole run did, for the CLI's closing table and the Airflow logs."""
+
+    run_id: str
+    source: str
+    lake: str
+    pages: int = 0
+    posts: int = 0
+    users: int = 0
+    errors: int = 0
+    seconds: float = 0.0
+    complete: bool = True
+    skipped: bool = False
+    table_rows: dict[str, int] = field(default_factory=dict)
+    quality: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# -- choosing what to run ------------------------------------------------------------------------
+def resolve_source(settings: Settings, source: str | None) -> Source:
+    """`api` when a bearer token is configured, otherwise the built-in emulator."""
+    if source is None or source == "":
+        return "api" if settings.has_token else "emulator"
+    if source not in SOURCES:
+        raise ConfigError(f"unknown source {source!r}: use --source api or --source emulator")
+    if source == "api" and not settings.has_token:
+        raise ConfigError("X_BEARER_TOKEN is not set: export it, or run with --source emulator")
+    return source  # type: ignore[return-value]
+
+
+def resolve_query(settings: Settings, query: str | None, source: Source) -> str:
+    """The query to search: option, then TWITTER_PIPELINE_QUERY, then (emulator only) the demo query."""
+    chosen = (query or "").strip() or (settings.query or "").strip()
+    if chosen:
+        return chosen
+    if source == "emulator":
+        from twitter_pipeline.emulator.constants import DEMO_QUERY
+
+        return DEMO_QUERY
+    raise ConfigError("no search query: pass --query or set TWITTER_PIPELINE_QUERY")
+
+
+def parse_time(value: str | datetime | None, name: str) -> datetime | None:
+    """ISO 8601 → aware UTC datetime; a naive time is taken as UTC."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        try:
+            moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise ConfigError(
+                f"{name} {value!r} is not an ISO 8601 time: use e.g. 2026-11-26T10:00:00Z"
+            ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def default_window(now: datetime | None = None) -> tuple[datetime, datetime]:
+    """The last complete UTC hour: stable, so a rerun in the same hour fetches the same window."""
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    end = now.replace(minute=0, second=0, microsecond=0)
+    return end - timedelta(hours=1), end
+
+
+# -- the API client and its source --------------------------------------------------------------
+@contextmanager
+def open_client(
+    settings: Settings, source: Source, *, on_wait: Callable[..., None] | None = None
+) -> Iterator[XApiClient]:
+    """A client for the live API, or for an in-process emulator started on a free loopback port."""
+    if source == "api":
+        token = settings.bearer_token.get_secret_value() if settings.bearer_token else ""
+        register_secret(token)
+        with XApiClient(settings.api_base_url, token, on_wait=on_wait) as client:
+            yield client
+        return
+    import secrets
+
+    from twitter_pipeline.emulator.config import EmulatorConfig
+    from twitter_pipeline.emulator.server import EmulatorServer
+
+    token = secrets.token_urlsafe(EMULATOR_TOKEN_BYTES)
+    register_secret(token)
+    with EmulatorServer(EmulatorConfig(token=token)) as server:
+        event(logger, "emulator started", base_url=server.base_url)
+        with XApiClient(server.base_url, token, on_wait=on_wait) as client:
+            yield client
+
+
+# -- stages ---------------------------------------------------------------------------------------
+def extract(
+    settings: Settings,
+    *,
+    query: str | None = None,
+    start: str | datetime | None = None,
+    end: str | datetime | None = None,
+    endpoint: str = "recent",
+    source: str | None = None,
+    max_pages: int | None = None,
+    max_results: int | None = None,
+    force: bool = False,
+    on_page: OnPage | None = None,
+    on_wait: Callable[..., None] | None = None,
+) -> ExtractManifest:
+    """Fetch one window into the raw zone (resuming an interrupted run of it) and write its manifest.
+
+    With `start`/`end` the window is closed: it is fetched once and later calls skip it (unless
+    `force`). With neither, the run polls: since the newest post of the last run, or the last hour.
+    """
+    if endpoint not in ENDPOINTS:
+        raise ConfigError(f"unknown endpoint {endpoint!r}: use --endpoint recent or --endpoint all")
+    chosen = resolve_source(settings, source)
+    text = resolve_query(settings, query, chosen)
+    start_at, end_at = parse_time(start, "--start"), parse_time(end, "--end")
+    if start_at and end_at and start_at >= end_at:
+        raise ConfigError("--start must be before --end")
+    if max_pages is not None and max_pages < 1:
+        raise ConfigError("--max-pages must be at least 1")
+
+    storage = LakeStorage(settings.lake)
+    storage.check_writable()
+    raw, state = RawZone(storage), StateStore(storage)
+    request = _search_request(state, text, endpoint, start_at, end_at, max_results)
+
+    with open_client(settings, chosen, on_wait=on_wait) as client:
+        result = extract_window(client, raw, state, request, max_pages=max_pages, on_page=on_page, force=force)
+
+    manifest_key = f"{MANIFESTS_PREFIX}/run={result.run_id}.json"
+    manifest = ExtractManifest(
+        run_id=result.run_id,
+        lake=storage.uri,
+        source=chosen,
+        endpoint=result.endpoint,
+        query=text,
+        start=result.window.start_time,
+        end=result.window.end_time,
+        pages=result.pages,
+        posts=result.posts,
+        newest_id=result.newest_id,
+        errors=result.errors_count,
+        complete=result.complete,
+        skipped=result.skipped,
+        manifest_key=manifest_key,
+    )
+    body = {**manifest.to_dict(), "raw_keys": list(result.raw_keys)}
+    storage.write_bytes(manifest_key, orjson.dumps(body, option=orjson.OPT_INDENT_2))
+    event(logger, "extracted", run_id=result.run_id, pages=result.pages, posts=result.posts)
+    return manifest
+
+
+def _search_request(
+    state: StateStore,
+    query: str,
+    endpoint: str,
+    start: datetime | None,
+    end: datetime | None,
+    max_results: int | None,
+) -> SearchRequest:
+    if start or end:  # a closed window is its own unit: no since_id from other runs
+        return SearchRequest(
+            query=query, endpoint=endpoint, start_time=start, end_time=end,
+            max_results=max_results, incremental=False,
+        )
+    from twitter_pipeline.extract.client import SEARCH_NAMES, search_endpoint
+
+    name = SEARCH_NAMES[search_endpoint(endpoint)]
+    has_cursor = state.newest_id(name, query) is not None
+    has_checkpoint = any(True for _ in state.checkpoints(name, query))
+    first_start = None if (has_cursor or has_checkpoint) else default_window()[1] - timedelta(hours=1)
+    return SearchRequest(
+        query=query, endpoint=endpoint, start_time=first_start, max_results=max_results, incremental=True
+    )
+
+
+def manifest_raw_keys(storage: LakeStorage, manifest: ExtractManifest) -> list[str]:
+    data = orjson.loads(storage.read_bytes(manifest.manifest_key))
+    return list(data.get("raw_keys") or [])
+
+
+def load(
+    settings: Settings,
+    manifest: ExtractManifest,
+    *,
+    on_table_loaded: Callable[[Any], None] | None = None,
+) -> Any:
+    """Transform the manifest's raw pages and merge them into the Delta tables (idempotent)."""
+    from twitter_pipeline.load import load_window
+    from twitter_pipeline.transform import iter_table_batches
+
+    storage = LakeStorage(manifest.lake or settings.lake)
+    keys = manifest_raw_keys(storage, manifest)
+    pages = RawZone(storage).read_many(keys)
+    metadata = {
+        "query": manifest.query,
+        "endpoint": manifest.endpoint,
+        "start": manifest.start,
+        "end": manifest.end,
+        "raw_pages": len(keys),
+        "raw_posts": manifest.posts,
+        "raw_keys_manifest": manifest.manifest_key,
+    }
+    return load_window(
+        storage, manifest.run_id, iter_table_batches(pages), metadata=metadata, on_table_loaded=on_table_loaded
+    )
+
+
+def check_quality(settings: Settings, manifest: ExtractManifest) -> Any:
+    """Run the data-quality checks for a loaded window; raises QualityError on an error-level failure."""
+    from twitter_pipeline.quality import run_checks
+
+    storage = LakeStorage(manifest.lake or settings.lake)
+    return run_checks(storage, manifest)
+
+
+def run(settings: Settings, **options: Any) -> RunSummary:
+    """extract → load → quality for one window; the CLI's `run` and the demo."""
+    started = time.monotonic()
+    check = options.pop("quality", True)
+    on_table_loaded = options.pop("on_table_loaded", None)
+    manifest = extract(settings, **options)
+    summary = RunSummary(run_id=manifest.run_id, source=manifest.source, lake=manifest.lake)
+    summary.pages, summary.posts, summary.errors = manifest.pages, manifest.posts, manifest.errors
+    summary.complete, summary.skipped = manifest.complete, manifest.skipped
+    if manifest.skipped:
+        summary.notes.append("window already complete: nothing fetched (use --force to fetch it again)")
+    if manifest.pages and not (manifest.skipped and _already_loaded(manifest)):
+        _load_into(summary, settings, manifest, on_table_loaded, check)
+    summary.seconds = round(time.monotonic() - started, 2)
+    return summary
+
+
+def _already_loaded(manifest: ExtractManifest) -> bool:
+    """A skipped window was loaded before unless its load was interrupted (then load it now)."""
+    from twitter_pipeline.load import read_run_record
+
+    record = read_run_record(LakeStorage(manifest.lake), manifest.run_id)
+    return bool(record) and (record.get("metadata") or {}).get("raw_pages") == manifest.pages
+
+
+def _load_into(
+    summary: RunSummary,
+    settings: Settings,
+    manifest: ExtractManifest,
+    on_table_loaded: Callable[[Any], None] | None,
+    check: bool,
+) -> None:
+    loaded = load(settings, manifest, on_table_loaded=on_table_loaded)
+    summary.table_rows = {name: t.source_rows for name, t in loaded.tables.items()}
+    summary.users = summary.table_rows.get("users", 0)
+    if check:
+        report = check_quality(settings, manifest)
+        summary.quality = report.to_dict() if hasattr(report, "to_dict") else dict(report)
+
+
+# -- import of saved archives ------------------------------------------------------------------
+def import_files(
+    settings: Settings,
+    paths: Sequence[str | Path],
+    *,
+    on_page: Callable[[RawPage, str], None] | None = None,
+    quality: bool = True,
+) -> RunSummary:
+    """Replay twarc2 JSONL archives / saved JSON pages through raw zone → tables.
+
+    Files are validated completely before anything lands, so a malformed line leaves the lake as
+    it was. The run id derives from the files' contents: importing the same files again rewrites
+    the same raw objects and merges the same rows (no duplicates).
+    """
+    from twitter_pipeline.extract.archive import read_archives, validate_archive
+
+    if not paths:
+        raise InputError("no files to import: pass one or more twarc2 .jsonl(.gz) or .json files")
+    started = time.monotonic()
+    files = [Path(p) for p in paths]
+    for path in files:
+        validate_archive(path)
+    storage = LakeStorage(settings.lake)
+    storage.check_writable()
+    raw = RawZone(storage)
+    run_id = "import-" + _content_hash(files)
+    keys: list[str] = []
+    posts = errors = 0
+    for seq, page in enumerate(read_archives(files), start=1):
+        key = raw.write(run_id, seq, page)
+        keys.append(key)
+        posts += page.result_count if page.payload.get("data") else 0
+        errors += len(page.payload.get("errors") or [])
+        if on_page is not None:
+            on_page(page, key)
+    manifest = ExtractManifest(
+        run_id=run_id, lake=storage.uri, source="import", endpoint="import",
+        query=", ".join(p.name for p in files), start=None, end=None, pages=len(keys), posts=posts,
+        newest_id=None, errors=errors, complete=True, skipped=False,
+        manifest_key=f"{MANIFESTS_PREFIX}/run={run_id}.json",
+    )
+    body = {**manifest.to_dict(), "raw_keys": keys}
+    storage.write_bytes(manifest.manifest_key, orjson.dumps(body, option=orjson.OPT_INDENT_2))
+    summary = RunSummary(run_id=run_id, source="import", lake=storage.uri, pages=len(keys), posts=posts)
+    summary.errors = errors
+    if keys:
+        _load_into(summary, settings, manifest, None, quality)
+    summary.seconds = round(time.monotonic() - started, 2)
+    return summary
+
+
+def _content_hash(files: Sequence[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in files:
+        try:
+            with path.open("rb") as fh:
+                for chunk in iter(lambda fh=fh: fh.read(1 << 20), b""):
+                    digest.update(chunk)
+        except OSError as exc:
+            raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    return digest.hexdigest()[:16]
