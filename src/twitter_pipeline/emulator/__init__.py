@@ -1,1 +1,35 @@
-"""A local X API v2 emulator: the same endpoints, parameters and shapes, over loopback HTTP."""
+"""A local X API v2 emulator: the same endpoints, parameters and shapes, over loopback HTTP.
+
+Use it in-process::
+
+    with EmulatorServer(EmulatorConfig(token="t")) as emu:
+        httpx.get(f"{emu.base_url}/2/tweets/search/recent", params={"query": DEMO_QUERY},
+                  headers={"Authorization": "Bearer t"})
+
+or from the command line: ``twitter-pipeline emulator --port 8750``.
+"""
+
+from twitter_pipeline.emulator.config import EmulatorConfig
+from twitter_pipeline.emulator.constants import (
+    DEFAULT_POSTS_PER_HOUR,
+    DEFAULT_SEED,
+    DEFAULT_WORLD_START,
+    DEMO_QUERY,
+    SEARCH_ALL_PATH,
+    SEARCH_RECENT_PATH,
+)
+from twitter_pipeline.emulator.server import EmulatorServer, RequestRecord
+from twitter_pipeline.emulator.world import World
+
+__all__ = [
+    "DEFAULT_POSTS_PER_HOUR",
+    "DEFAULT_SEED",
+    "DEFAULT_WORLD_START",
+    "DEMO_QUERY",
+    "SEARCH_ALL_PATH",
+    "SEARCH_RECENT_PATH",
+    "EmulatorConfig",
+    "EmulatorServer",
+    "RequestRecord",
+    "World",
+]

@@ -20,14 +20,15 @@ from twitter_pipeline.errors import StorageError
 class LakeStorage:
     """A lake root (local path or ``s3://bucket/prefix``) and atomic object I/O under it."""
 
-    def __init__(self, uri: str) -> None:
+    def __init__(self, uri: str, *, timeout_s: float | None = None) -> None:
         uri = (uri or "").strip()
+        self.timeout_s = timeout_s if timeout_s is not None else _timeout_from_env()
         if not uri:
             raise StorageError("the lake location is empty: set TWITTER_PIPELINE_LAKE or pass --lake")
         self.uri = uri.rstrip("/") if uri.startswith("s3://") else uri
         self.is_s3 = self.uri.startswith("s3://")
         if self.is_s3:
-            self._fs, self._root = _s3_filesystem(self.uri)
+            self._fs, self._root = _s3_filesystem(self.uri, self.timeout_s)
         else:
             self._fs = pafs.LocalFileSystem()
             self._root = str(Path(uri).expanduser().resolve())
@@ -42,13 +43,60 @@ class LakeStorage:
     def _path(self, key: str) -> str:
         return f"{self._root}/{key}" if key else self._root
 
+    # -- engines: pyarrow filesystem paths and deltalake options ----------------------------
+    @property
+    def filesystem(self) -> pafs.FileSystem:
+        """The pyarrow filesystem behind the lake (for Parquet/dataset I/O)."""
+        return self._fs
+
+    def fs_path(self, key: str = "") -> str:
+        """A key as a path on `filesystem` (``bucket/prefix/key`` on S3, absolute path locally)."""
+        return self._path(key)
+
+    def fs_path_of_uri(self, uri: str) -> str:
+        """A URI from deltalake (``s3://b/k``, ``file:///p`` or ``/p``) as a `filesystem` path."""
+        if uri.startswith("s3://") or uri.startswith("s3a://"):
+            return uri.split("://", 1)[1]
+        if uri.startswith("file://"):
+            from urllib.parse import unquote, urlparse
+
+            return unquote(urlparse(uri).path)
+        return uri
+
+    def delta_storage_options(self) -> dict[str, str]:
+        """deltalake ``storage_options``: safe concurrent commits on S3, endpoint and timeouts.
+
+        Commits use S3 conditional writes (``If-None-Match``), which AWS S3, MinIO, R2 and moto
+        enforce, so two writers can never both create the same ``_delta_log`` entry. We never set
+        ``AWS_S3_ALLOW_UNSAFE_RENAME``: it lets concurrent writers silently overwrite each other.
+        Credentials are left to the standard AWS chain (environment, profile, instance profile).
+        """
+        if not self.is_s3:
+            return {}
+        options = {
+            "conditional_put": "etag",
+            "timeout": f"{int(self.timeout_s)}s",
+            "connect_timeout": f"{max(1, int(self.timeout_s) // 4)}s",
+            "max_retries": "3",
+            "retry_timeout": f"{int(self.timeout_s)}s",
+        }
+        endpoint = _endpoint()
+        if endpoint:
+            options["AWS_ENDPOINT_URL"] = endpoint
+            if endpoint.startswith("http://"):
+                options["AWS_ALLOW_HTTP"] = "true"
+        region = _region()
+        if region:
+            options["AWS_REGION"] = region
+        return options
+
     # -- operations ------------------------------------------------------------------------
     def write_bytes(self, key: str, data: bytes) -> None:
         """Write an object atomically: readers never see a partial object."""
         path = self._path(key)
         try:
             if self.is_s3:
-                with self._fs.open_output_stream(path) as out:
+                with self._fs.open_output_stream(path, compression=None) as out:
                     out.write(data)
                 return
             Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -65,7 +113,7 @@ class LakeStorage:
 
     def read_bytes(self, key: str) -> bytes:
         try:
-            with self._fs.open_input_stream(self._path(key)) as src:
+            with self._fs.open_input_stream(self._path(key), compression=None) as src:
                 return src.read()
         except FileNotFoundError:
             raise
@@ -86,6 +134,18 @@ class LakeStorage:
         except OSError as exc:
             raise StorageError(f"cannot delete {self.location(key)}: {_reason(exc)}") from None
 
+    def delete_prefix(self, prefix: str) -> None:
+        """Remove everything under a prefix (staging cleanup); a missing prefix is fine."""
+        path = self._path(prefix.rstrip("/"))
+        try:
+            if self._fs.get_file_info(path).type == pafs.FileType.NotFound:
+                return
+            self._fs.delete_dir(path)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise StorageError(f"cannot delete {self.location(prefix)}: {_reason(exc)}") from None
+
     def list(self, prefix: str) -> Iterator[str]:
         """Keys under a prefix, sorted, relative to the lake root (missing prefix → nothing)."""
         selector = pafs.FileSelector(self._path(prefix.rstrip("/")), recursive=True, allow_not_found=True)
@@ -104,18 +164,39 @@ class LakeStorage:
         self.delete(probe)
 
 
-def _s3_filesystem(uri: str) -> tuple[pafs.FileSystem, str]:
+def _endpoint() -> str | None:
+    return (os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL") or "").strip() or None
+
+
+def _region() -> str | None:
+    return (os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "").strip() or None
+
+
+def _timeout_from_env() -> float:
+    """Seconds before a storage call gives up (``TWITTER_PIPELINE_STORAGE_TIMEOUT``, default 60)."""
+    raw = (os.environ.get("TWITTER_PIPELINE_STORAGE_TIMEOUT") or "").strip()
+    try:
+        return max(1.0, float(raw)) if raw else 60.0
+    except ValueError:
+        return 60.0
+
+
+def _s3_filesystem(uri: str, timeout_s: float = 60.0) -> tuple[pafs.FileSystem, str]:
     """pyarrow's S3 filesystem with the standard AWS chain and ``AWS_ENDPOINT_URL`` honoured."""
     rest = uri[len("s3://") :]
     if not rest.split("/", 1)[0]:
         raise StorageError(f"{uri} names no bucket: use s3://bucket/prefix")
-    kwargs: dict[str, object] = {}
-    endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+    kwargs: dict[str, object] = {
+        "connect_timeout": max(1.0, timeout_s / 4),
+        "request_timeout": timeout_s,
+        "retry_strategy": pafs.AwsStandardS3RetryStrategy(max_attempts=3),
+    }
+    endpoint = _endpoint()
     if endpoint:
         kwargs["endpoint_override"] = endpoint
         if endpoint.startswith("http://"):
             kwargs["scheme"] = "http"
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    region = _region()
     if region:
         kwargs["region"] = region
     try:

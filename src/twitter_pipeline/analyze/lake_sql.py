@@ -1,0 +1,149 @@
+"""DuckDB over the lake: every Delta table of a lake as a view, for local folders and S3 alike.
+
+DuckDB cannot install `httpfs`/`delta` offline (PITFALLS #5), so each table is registered as a
+pyarrow dataset over the current Delta snapshot's files (`twitter_pipeline.load.table_dataset`,
+which also avoids the deltalake exit abort, PITFALLS #1). String columns are declared
+``string_view``: DuckDB 2.x pushes string filter constants into Arrow scans as ``string_view``,
+and pyarrow has no kernel comparing ``string`` with ``string_view`` (every ``WHERE lang = 'en'``
+would fail otherwise). Partition columns stay ``string`` (pyarrow parses them from paths).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.fs as pafs
+
+from twitter_pipeline.errors import PipelineError
+from twitter_pipeline.storage import LakeStorage
+
+TABLES_PREFIX = "tables"
+
+
+class QueryError(PipelineError):
+    """A SQL query the user wrote (or a report query) failed: bad syntax, unknown table or column."""
+
+    exit_code = 2
+
+
+@dataclass
+class LakeConnection:
+    """A DuckDB connection with the lake's tables registered as views (name → row-less schema)."""
+
+    con: duckdb.DuckDBPyConnection
+    storage: LakeStorage
+    tables: dict[str, pa.Schema] = field(default_factory=dict)
+
+    def has(self, name: str) -> bool:
+        return name in self.tables
+
+    def query(self, sql: str, params: Mapping[str, Any] | None = None) -> pa.Table:
+        """Run one statement and return its rows as Arrow; DuckDB errors become a one-line QueryError."""
+        try:
+            relation = self.con.sql(sql, params=dict(params) if params else None)
+            return relation.to_arrow_table() if relation is not None else pa.table({})
+        except duckdb.Error as exc:
+            self._reset()
+            raise QueryError(self.explain(exc)) from None
+
+    def _reset(self) -> None:
+        """Drop a failed statement's pending result so the connection takes the next one."""
+        try:
+            self.con.abort()
+        except duckdb.Error:
+            pass
+
+    def explain(self, exc: BaseException) -> str:
+        """DuckDB's message on one line, plus the tables that exist when a table was not found."""
+        lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+        message = " ".join(lines[:2]) if lines else type(exc).__name__
+        if len(message) > 400:
+            message = message[:399] + "…"
+        if isinstance(exc, duckdb.CatalogException) and "table" in message.lower():
+            available = ", ".join(sorted(self.tables)) or "none (load data first: twitter-pipeline run)"
+            message += f"; tables in {self.storage.uri}: {available}"
+        return message
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> LakeConnection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def list_tables(storage: LakeStorage) -> list[str]:
+    """Names of the Delta tables under ``<lake>/tables/`` (folders holding a ``_delta_log``)."""
+    from twitter_pipeline.errors import StorageError
+    from twitter_pipeline.storage.lake_storage import _reason
+
+    base = storage.fs_path(TABLES_PREFIX)
+    selector = pafs.FileSelector(base, recursive=False, allow_not_found=True)
+    try:
+        infos = storage.filesystem.get_file_info(selector)
+        names = sorted(info.base_name for info in infos if info.type == pafs.FileType.Directory)
+        logs = storage.filesystem.get_file_info([f"{base}/{name}/_delta_log" for name in names])
+    except OSError as exc:
+        raise StorageError(
+            f"cannot list the tables of {storage.uri}: {_reason(exc)}; check the lake location and access"
+        ) from None
+    return [name for name, log in zip(names, logs, strict=True) if log.type != pafs.FileType.NotFound]
+
+
+def _as_view_type(data_type: pa.DataType) -> pa.DataType:
+    """The same type with every string (also inside lists and structs) read as ``string_view``."""
+    if pa.types.is_string(data_type) or pa.types.is_large_string(data_type):
+        return pa.string_view()
+    if pa.types.is_list(data_type) or pa.types.is_large_list(data_type):
+        return pa.list_(data_type.value_field.with_type(_as_view_type(data_type.value_type)))
+    if pa.types.is_struct(data_type):
+        return pa.struct([f.with_type(_as_view_type(f.type)) for f in data_type])
+    return data_type
+
+
+def scan_schema(schema: pa.Schema, partition_columns: list[str]) -> pa.Schema:
+    """The schema to scan a table with: strings as ``string_view`` except partition columns."""
+    return pa.schema(
+        [f if f.name in partition_columns else f.with_type(_as_view_type(f.type)) for f in schema],
+        metadata=schema.metadata,
+    )
+
+
+def open_dataset(storage: LakeStorage, name: str) -> ds.Dataset | None:
+    """A DuckDB-friendly pyarrow dataset over one table's current snapshot (None if absent)."""
+    from twitter_pipeline.load import table_dataset
+    from twitter_pipeline.load.delta_tables import open_table, storage_error
+
+    table = open_table(storage, name)
+    if table is None:
+        return None
+    try:
+        partition_columns = list(table.metadata().partition_columns)
+        schema = pa.schema(table.schema().to_arrow())
+    except OSError as exc:
+        raise storage_error(storage, f"read table {name!r}", exc) from None
+    return table_dataset(storage, name, schema=scan_schema(schema, partition_columns))
+
+
+def connect(storage: LakeStorage | str, *, threads: int | None = None) -> LakeConnection:
+    """An in-memory DuckDB with every table of the lake registered as a view (UTC session)."""
+    lake = storage if isinstance(storage, LakeStorage) else LakeStorage(storage)
+    con = duckdb.connect(":memory:")
+    con.execute("SET TimeZone = 'UTC'")
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
+    registered: dict[str, pa.Schema] = {}
+    for name in list_tables(lake):
+        dataset = open_dataset(lake, name)
+        if dataset is None:
+            continue
+        con.register(name, dataset)
+        registered[name] = dataset.schema
+    return LakeConnection(con=con, storage=lake, tables=registered)

@@ -1,0 +1,158 @@
+"""Replay saved API responses (twarc2 JSONL archives, single-page JSON, gzipped or not) as raw pages.
+
+Researchers already hold years of twarc2 output; importing it must give the same raw pages a live
+run would, byte for byte. A file is validated completely before its first page is yielded, so a
+malformed line stops the import before anything of that file lands (no half-imported files).
+"""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO
+
+import orjson
+
+from twitter_pipeline.errors import InputError
+from twitter_pipeline.extract.pages import PageRequest, RawPage
+
+PAGE_KEYS = frozenset({"data", "includes", "meta", "errors"})
+
+
+def _open(path: Path) -> IO[bytes]:
+    if path.suffix == ".gz":
+        return gzip.open(path, "rb")
+    return open(path, "rb")
+
+
+def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    """(line number, stripped line bytes) of non-blank lines; read errors become `InputError`."""
+    try:
+        with _open(path) as fh:
+            for number, raw in enumerate(fh, start=1):
+                line = raw.strip()
+                if line:
+                    yield number, line
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        raise InputError(
+            f"{path}: the gzip data is damaged or cut short ({exc}); "
+            "re-copy the file or decompress what is left"
+        ) from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the file ({exc.strerror or exc}); check the path") from None
+
+
+def _check_page(path: Path, number: int, line: bytes) -> dict:
+    try:
+        data = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        raise InputError(
+            f"{path}:{number}: not a JSON object ({exc.args[0] if exc.args else 'invalid JSON'}); "
+            "fix or remove the line"
+        ) from None
+    return _check_object(path, number, data)
+
+
+def _check_object(path: Path, number: int, data: object) -> dict:
+    if not isinstance(data, dict):
+        raise InputError(
+            f"{path}:{number}: not a JSON object (a JSON {type(data).__name__}); fix or remove the line"
+        )
+    if not PAGE_KEYS & data.keys():
+        hint = (
+            "it looks like a single post (flattened twarc output?): import the unflattened twarc2 output"
+            if "id" in data and ("text" in data or "author_id" in data)
+            else "fix or remove the line"
+        )
+        raise InputError(
+            f"{path}:{number}: not an X API response page (no data, includes, meta or errors); {hint}"
+        )
+    return data
+
+
+def _fetched_at(data: dict) -> datetime:
+    """twarc2 records when it retrieved a page; otherwise the import time stands in."""
+    twarc = data.get("__twarc")
+    if isinstance(twarc, dict) and isinstance(twarc.get("retrieved_at"), str):
+        try:
+            value = datetime.fromisoformat(twarc["retrieved_at"].replace("Z", "+00:00"))
+            return value if value.tzinfo else value.replace(tzinfo=UTC)
+        except ValueError:
+            pass
+    return datetime.now(UTC)
+
+
+def _is_single_document(path: Path) -> bool:
+    name = path.name.lower().removesuffix(".gz")
+    return name.endswith(".json")
+
+
+def validate_archive(path: str | Path) -> int:
+    """Check every page of a file; return how many there are. Raises `InputError` on the first bad line."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such file; check the path given to import")
+    if _is_single_document(path):
+        return len(_single_document(path))
+    count = 0
+    for number, line in _lines(path):
+        _check_page(path, number, line)
+        count += 1
+    return count
+
+
+def _single_document(path: Path) -> list[tuple[int, bytes, dict]]:
+    """A ``.json`` file: one (possibly pretty-printed) page, or JSONL that happens to be named .json."""
+    lines = list(_lines(path))
+    if not lines:
+        return []
+    whole = b"\n".join(line for _, line in lines)
+    try:
+        data = orjson.loads(whole)
+    except orjson.JSONDecodeError:
+        data = None
+    if isinstance(data, dict):
+        _check_object(path, 1, data)
+        return [(1, _exact_file_bytes(path), data)]
+    return [(number, line, _check_page(path, number, line)) for number, line in lines]
+
+
+def _exact_file_bytes(path: Path) -> bytes:
+    with _open(path) as fh:
+        return fh.read().strip()
+
+
+def read_archive(path: str | Path, *, validate: bool = True) -> Iterator[RawPage]:
+    """Yield the pages of one archive file, each body exactly as saved.
+
+    The file is validated in full first (two passes, constant memory for JSONL), so a caller that
+    writes pages as they come never lands part of a malformed file.
+    """
+    path = Path(path)
+    if validate:
+        validate_archive(path)
+    elif not path.is_file():
+        raise InputError(f"{path}: no such file; check the path given to import")
+    source = path.name
+    if _is_single_document(path):
+        entries: Iterator[tuple[int, bytes, dict]] = iter(_single_document(path))
+    else:
+        entries = ((number, line, _check_page(path, number, line)) for number, line in _lines(path))
+    for number, body, data in entries:
+        yield RawPage(
+            request=PageRequest(endpoint="import", path=source, params={"file": source, "line": str(number)}),
+            body=body,
+            fetched_at=_fetched_at(data),
+        )
+
+
+def read_archives(paths: list[str | Path]) -> Iterator[RawPage]:
+    """Several files, each validated before its pages are yielded (all files checked up front)."""
+    resolved = [Path(p) for p in paths]
+    for path in resolved:
+        validate_archive(path)
+    for path in resolved:
+        yield from read_archive(path, validate=False)

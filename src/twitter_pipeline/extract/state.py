@@ -1,0 +1,198 @@
+"""Incremental state and checkpoints as small JSON documents under ``<lake>/state/``.
+
+State is data, not a hidden global: a cursor per (endpoint, query) holding the ``newest_id`` of the
+last complete run (the next run asks for ``since_id`` = that), a checkpoint per running window
+(where to resume: run id, next token, pages written), and a record per completed window so a
+backfill never fetches the same window twice. Keys use a hash of endpoint+query (queries can hold
+any character); the documents carry the readable endpoint and query inside.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from twitter_pipeline.errors import StorageError
+from twitter_pipeline.storage import LakeStorage
+
+STATE_PREFIX = "state"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def query_key(endpoint: str, query: str) -> str:
+    """Stable short id of an (endpoint, query) pair, safe in any storage key."""
+    return hashlib.sha256(f"{endpoint}\n{query}".encode()).hexdigest()[:20]
+
+
+@dataclass(frozen=True)
+class Window:
+    """The request bounds a checkpoint belongs to (ISO strings as sent to the API, or None)."""
+
+    start_time: str | None = None
+    end_time: str | None = None
+    since_id: str | None = None
+    until_id: str | None = None
+
+    def key(self) -> str:
+        text = "|".join(v or "" for v in (self.start_time, self.end_time, self.since_id, self.until_id))
+        return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+    @property
+    def closed(self) -> bool:
+        """A window with a fixed end can be completed once and for all."""
+        return bool(self.end_time or self.until_id)
+
+
+@dataclass
+class Checkpoint:
+    """Where a running window stands; written only after the pages it lists are in the raw zone."""
+
+    endpoint: str
+    query: str
+    window: Window
+    run_id: str
+    next_token: str | None = None
+    seq: int = 0  # pages written so far; the next page gets seq + 1
+    raw_keys: list[str] = field(default_factory=list)
+    posts: int = 0
+    newest_id: str | None = None
+    oldest_id: str | None = None
+    errors_count: int = 0
+    started_at: str = field(default_factory=_now)
+    updated_at: str = field(default_factory=_now)
+
+    @property
+    def finished(self) -> bool:
+        """Every page is written (the last one had no next_token); only bookkeeping is left."""
+        return self.seq > 0 and not self.next_token
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["window"] = asdict(self.window)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Checkpoint:
+        data = dict(data)
+        data["window"] = Window(**data.get("window") or {})
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def newer_id(a: str | None, b: str | None) -> str | None:
+    """The larger of two post ids (ids are numeric strings; compare as numbers)."""
+    if not a:
+        return b
+    if not b:
+        return a
+    return a if int(a) >= int(b) else b
+
+
+def older_id(a: str | None, b: str | None) -> str | None:
+    if not a:
+        return b
+    if not b:
+        return a
+    return a if int(a) <= int(b) else b
+
+
+class StateStore:
+    """Reads and writes the state documents through `LakeStorage` (atomic writes)."""
+
+    def __init__(self, storage: LakeStorage) -> None:
+        self.storage = storage
+
+    # -- keys ---------------------------------------------------------------------------------
+    @staticmethod
+    def _base(endpoint: str, query: str) -> str:
+        return f"{STATE_PREFIX}/{endpoint}/{query_key(endpoint, query)}"
+
+    def cursor_key(self, endpoint: str, query: str) -> str:
+        return f"{self._base(endpoint, query)}/cursor.json"
+
+    def checkpoint_key(self, endpoint: str, query: str, window: Window) -> str:
+        return f"{self._base(endpoint, query)}/checkpoints/{window.key()}.json"
+
+    def window_key(self, endpoint: str, query: str, window: Window) -> str:
+        return f"{self._base(endpoint, query)}/windows/{window.key()}.json"
+
+    # -- io -----------------------------------------------------------------------------------
+    def _read(self, key: str) -> dict[str, Any] | None:
+        try:
+            blob = self.storage.read_bytes(key)
+        except FileNotFoundError:
+            return None
+        try:
+            data = orjson.loads(blob)
+        except orjson.JSONDecodeError:
+            raise StorageError(
+                f"the state document {self.storage.location(key)} is not valid JSON: delete it to start "
+                "that query's state afresh"
+            ) from None
+        return data if isinstance(data, dict) else None
+
+    def _write(self, key: str, data: dict[str, Any]) -> None:
+        self.storage.write_bytes(key, orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
+
+    # -- cursor (newest_id of the last complete run) ------------------------------------------
+    def cursor(self, endpoint: str, query: str) -> dict[str, Any] | None:
+        return self._read(self.cursor_key(endpoint, query))
+
+    def newest_id(self, endpoint: str, query: str) -> str | None:
+        cursor = self.cursor(endpoint, query)
+        return (cursor or {}).get("newest_id")
+
+    def advance_cursor(self, endpoint: str, query: str, newest: str | None, run_id: str) -> str | None:
+        """Move ``newest_id`` forward (never back: a backfill of old windows must not rewind it)."""
+        cursor = self.cursor(endpoint, query) or {}
+        merged = newer_id(cursor.get("newest_id"), newest)
+        self._write(
+            self.cursor_key(endpoint, query),
+            {
+                "endpoint": endpoint,
+                "query": query,
+                "newest_id": merged,
+                "last_run_id": run_id,
+                "updated_at": _now(),
+            },
+        )
+        return merged
+
+    # -- checkpoints --------------------------------------------------------------------------
+    def checkpoint(self, endpoint: str, query: str, window: Window) -> Checkpoint | None:
+        data = self._read(self.checkpoint_key(endpoint, query, window))
+        return Checkpoint.from_dict(data) if data else None
+
+    def save_checkpoint(self, checkpoint: Checkpoint) -> None:
+        checkpoint.updated_at = _now()
+        key = self.checkpoint_key(checkpoint.endpoint, checkpoint.query, checkpoint.window)
+        self._write(key, checkpoint.to_dict())
+
+    def clear_checkpoint(self, endpoint: str, query: str, window: Window) -> None:
+        self.storage.delete(self.checkpoint_key(endpoint, query, window))
+
+    def checkpoints(self, endpoint: str | None = None, query: str | None = None) -> Iterator[Checkpoint]:
+        """Unfinished runs: of one (endpoint, query), or all in the lake (for `status`-like commands)."""
+        prefix = self._base(endpoint, query) if endpoint and query is not None else STATE_PREFIX
+        for key in self.storage.list(prefix):
+            if "/checkpoints/" in key and key.endswith(".json"):
+                data = self._read(key)
+                if data:
+                    yield Checkpoint.from_dict(data)
+
+    # -- completed windows --------------------------------------------------------------------
+    def window_done(self, endpoint: str, query: str, window: Window) -> dict[str, Any] | None:
+        return self._read(self.window_key(endpoint, query, window))
+
+    def mark_window_done(self, endpoint: str, query: str, window: Window, summary: dict[str, Any]) -> None:
+        record = {"endpoint": endpoint, "query": query, "window": asdict(window), "completed_at": _now()}
+        record.update(summary)
+        self._write(self.window_key(endpoint, query, window), record)

@@ -1,0 +1,157 @@
+"""Delta tables under ``<lake>/tables/<name>``: create with the declared layout, MERGE with retries.
+
+One place knows deltalake's API and error types, so the rest of the load stage speaks in
+TableSpecs and Arrow readers, and every storage failure leaves here as a one-line `StorageError`.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pyarrow as pa
+from deltalake import CommitProperties, DeltaTable
+from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
+
+from twitter_pipeline.errors import StorageError
+from twitter_pipeline.storage import LakeStorage
+from twitter_pipeline.storage.lake_storage import _reason
+from twitter_pipeline.transform.schema import TableSpec
+
+log = logging.getLogger(__name__)
+
+TABLES_PREFIX = "tables"
+MAX_COMMIT_ATTEMPTS = 8
+
+
+def table_key(name: str) -> str:
+    return f"{TABLES_PREFIX}/{name}"
+
+
+def table_uri(storage: LakeStorage, name: str) -> str:
+    return storage.location(table_key(name))
+
+
+def storage_error(storage: LakeStorage, action: str, exc: BaseException) -> StorageError:
+    """One line naming the lake, what failed and the fix (never credentials: we pass none in text)."""
+    return StorageError(
+        f"cannot {action} in the lake at {storage.uri}: {_reason(exc)}; check that the storage is "
+        "reachable and writable (AWS_ENDPOINT_URL, AWS credentials/profile, network), then rerun — "
+        "loads are idempotent"
+    )
+
+
+def open_table(storage: LakeStorage, name: str) -> DeltaTable | None:
+    """The Delta table, or None when it was never written."""
+    uri = table_uri(storage, name)
+    try:
+        return DeltaTable(uri, storage_options=storage.delta_storage_options())
+    except TableNotFoundError:
+        return None
+    except (DeltaError, OSError) as exc:
+        if "not a delta table" in str(exc).lower() or "no files in log segment" in str(exc).lower():
+            return None
+        raise storage_error(storage, f"open table {name!r}", exc) from None
+
+
+def ensure_table(storage: LakeStorage, spec: TableSpec) -> DeltaTable:
+    """Open the table, creating it empty with the declared schema and partitioning if absent.
+
+    Two loaders may race to create it; the loser's conditional write fails and it opens the winner's.
+    """
+    for _ in range(3):
+        table = open_table(storage, spec.name)
+        if table is not None:
+            return table
+        try:
+            return DeltaTable.create(
+                table_uri(storage, spec.name),
+                spec.schema,
+                mode="error",
+                partition_by=list(spec.partition_by) or None,
+                name=spec.name,
+                description=spec.description or None,
+                storage_options=storage.delta_storage_options(),
+            )
+        except (DeltaError, OSError) as exc:
+            text = str(exc).lower()
+            if "exists" in text or isinstance(exc, CommitFailedError):
+                continue  # another loader created it first
+            raise storage_error(storage, f"create table {spec.name!r}", exc) from None
+    table = open_table(storage, spec.name)
+    if table is None:
+        raise StorageError(f"cannot create table {spec.name!r} in {storage.uri}: rerun the load")
+    return table
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    """What one MERGE commit did."""
+
+    version: int
+    inserted: int
+    updated: int
+    attempts: int
+
+
+def merge_predicate(spec: TableSpec, columns: list[str]) -> str:
+    """Match on the natural key; partition columns join too (they derive from the key) for pruning."""
+    cols = list(spec.keys) + [c for c in spec.partition_by if c not in spec.keys and c in columns]
+    return " AND ".join(f"t.`{c}` = s.`{c}`" for c in cols)
+
+
+def merge_into(
+    storage: LakeStorage,
+    spec: TableSpec,
+    source: Callable[[], pa.RecordBatchReader],
+    run_id: str,
+) -> MergeResult:
+    """MERGE a deduplicated source into the table in ONE commit, retrying on concurrent commits.
+
+    `source` is a factory: a reader is consumed by an attempt, so each retry streams it afresh.
+    Rows update only when the incoming copy was fetched no earlier than the stored one, so loading
+    an old archive after a fresh fetch never rolls public metrics back.
+    """
+    columns = spec.schema.names
+    predicate = merge_predicate(spec, columns)
+    update_if = "t.fetched_at IS NULL OR s.fetched_at >= t.fetched_at" if "fetched_at" in columns else None
+    for attempt in range(1, MAX_COMMIT_ATTEMPTS + 1):
+        table = ensure_table(storage, spec)
+        commit = CommitProperties(
+            custom_metadata={"twitter_pipeline.run_id": run_id},
+            max_commit_retries=20,
+        )
+        try:
+            merger = table.merge(
+                source(),
+                predicate=predicate,
+                source_alias="s",
+                target_alias="t",
+                commit_properties=commit,
+                streamed_exec=False,  # the source is one bounded chunk: lets delta-rs prune files
+            )
+            metrics = (
+                merger.when_matched_update_all(predicate=update_if).when_not_matched_insert_all().execute()
+            )
+        except CommitFailedError as exc:
+            if attempt == MAX_COMMIT_ATTEMPTS:
+                raise StorageError(
+                    f"could not commit to table {spec.name!r} in {storage.uri} after {attempt} attempts "
+                    f"({_reason(exc)}); another loader keeps committing — rerun later"
+                ) from None
+            delay = min(5.0, 0.2 * 2**attempt) * random.uniform(0.5, 1.0)
+            log.info("commit conflict on %s (attempt %d): retrying in %.1fs", spec.name, attempt, delay)
+            time.sleep(delay)
+            continue
+        except (DeltaError, OSError) as exc:
+            raise storage_error(storage, f"merge into table {spec.name!r}", exc) from None
+        return MergeResult(
+            version=table.version(),
+            inserted=int(metrics.get("num_target_rows_inserted", 0)),
+            updated=int(metrics.get("num_target_rows_updated", 0)),
+            attempts=attempt,
+        )
+    raise AssertionError("unreachable")

@@ -1,0 +1,129 @@
+"""Stage a window's batches as Parquet parts so the merge can read the whole window with bounded memory.
+
+The transform yields many small batches whose keys are unique only within a batch; the Delta MERGE
+needs one source with unique keys. Staging to ``<lake>/staging/run=<run_id>/<table>/part-*.parquet``
+lets us deduplicate the whole window afterwards (DuckDB, spilling to disk) without holding it in RAM.
+Each staged row carries ``_load_seq`` (its batch number) so later batches win ties on ``fetched_at``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from twitter_pipeline.errors import StorageError
+from twitter_pipeline.storage import LakeStorage
+from twitter_pipeline.storage.lake_storage import _reason
+
+STAGING_PREFIX = "staging"
+SEQ_COLUMN = "_load_seq"
+# Buffer at most this many bytes over all tables before writing parts: few parts, bounded memory.
+DEFAULT_FLUSH_BYTES = 48 * 1024 * 1024
+
+
+def staging_prefix(run_id: str) -> str:
+    return f"{STAGING_PREFIX}/run={run_id}"
+
+
+@dataclass
+class StagedTable:
+    """The parts written for one table and how many rows they hold."""
+
+    name: str
+    schema: pa.Schema
+    paths: list[str] = field(default_factory=list)  # filesystem paths (see LakeStorage.fs_path)
+    rows: int = 0
+
+
+class StagingArea:
+    """Buffers batches per table and writes them as Parquet parts under the run's staging prefix."""
+
+    def __init__(
+        self,
+        storage: LakeStorage,
+        run_id: str,
+        schemas: dict[str, pa.Schema],
+        flush_bytes: int = DEFAULT_FLUSH_BYTES,
+    ) -> None:
+        self.storage = storage
+        self.run_id = run_id
+        # Staged parts accept null keys (they are counted and left out at merge time, not here).
+        self.schemas = {name: _all_nullable(schema) for name, schema in schemas.items()}
+        self.flush_bytes = flush_bytes
+        self.attempt = uuid.uuid4().hex[:8]  # a rerun never mixes with a crashed attempt's parts
+        self.tables: dict[str, StagedTable] = {}
+        self._buffers: dict[str, list[pa.Table]] = {}
+        self._buffered_bytes: dict[str, int] = {}
+        self._seq = 0
+
+    def add_batch(self, batch: dict[str, pa.Table]) -> None:
+        """Stage one transform batch (a table name → Arrow table mapping)."""
+        self._seq += 1
+        for name, table in batch.items():
+            if table is None or table.num_rows == 0:
+                continue
+            schema = self.schemas.get(name)
+            if schema is None:
+                raise ValueError(f"no TableSpec for table {name!r}: declare it in transform.schema.TABLES")
+            table = _conform(table, schema)
+            seq = pa.array([self._seq] * table.num_rows, pa.int64())
+            table = table.append_column(pa.field(SEQ_COLUMN, pa.int64(), nullable=False), seq)
+            self._buffers.setdefault(name, []).append(table)
+            self._buffered_bytes[name] = self._buffered_bytes.get(name, 0) + table.nbytes
+            while sum(self._buffered_bytes.values()) >= self.flush_bytes:
+                self._flush(max(self._buffered_bytes, key=self._buffered_bytes.__getitem__))
+
+    def finish(self) -> dict[str, StagedTable]:
+        """Write what is still buffered; returns the staged tables."""
+        for name in list(self._buffers):
+            self._flush(name)
+        return self.tables
+
+    def _flush(self, name: str) -> None:
+        parts = self._buffers.pop(name, [])
+        self._buffered_bytes[name] = 0
+        if not parts:
+            return
+        table = pa.concat_tables(parts)
+        staged = self.tables.setdefault(name, StagedTable(name=name, schema=table.schema))
+        key = f"{staging_prefix(self.run_id)}/{name}/part-{self.attempt}-{len(staged.paths):05d}.parquet"
+        path = self.storage.fs_path(key)
+        try:
+            if not self.storage.is_s3:
+                from pathlib import Path
+
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            pq.write_table(
+                table, path, filesystem=self.storage.filesystem, compression="zstd", row_group_size=16_384
+            )
+        except OSError as exc:
+            raise StorageError(
+                f"cannot write staging data to {self.storage.location(key)}: {_reason(exc)}; "
+                "check that the lake is reachable and writable, then rerun (the load is idempotent)"
+            ) from None
+        staged.paths.append(path)
+        staged.rows += table.num_rows
+
+    def cleanup(self) -> None:
+        """Remove the run's staging prefix (all attempts): called only after every table committed."""
+        self.storage.delete_prefix(staging_prefix(self.run_id))
+
+
+def _all_nullable(schema: pa.Schema) -> pa.Schema:
+    return pa.schema([f.with_nullable(True) for f in schema], metadata=schema.metadata)
+
+
+def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """Select and cast to the declared schema so every part of a table has identical types."""
+    missing = [f.name for f in schema if f.name not in table.column_names]
+    if missing:
+        for name in missing:
+            field_ = schema.field(name)
+            table = table.append_column(field_, pa.nulls(table.num_rows, field_.type))
+    table = table.select(schema.names)
+    if table.schema.equals(schema):
+        return table
+    return table.cast(schema)

@@ -1,0 +1,163 @@
+"""Load one window (a run's transform batches) into the lake: stage, deduplicate, MERGE, record.
+
+The order is what makes a window atomic and idempotent for readers:
+1. stream every batch to staging Parquet (bounded memory);
+2. per table, ONE Delta MERGE on the natural key with the window deduplicated across batches;
+3. only after every table committed, write ``_runs/<run_id>.json`` (the window's completion record);
+4. drop the staging files.
+A crash anywhere before 3 leaves no completion record, and rerunning the same window merges the same
+keys again, so nothing is lost and nothing doubles.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+import pyarrow as pa
+
+from twitter_pipeline.errors import ConfigError, StorageError
+from twitter_pipeline.load.dedup import chunk_reader, plan_window
+from twitter_pipeline.load.delta_tables import merge_into, storage_error
+from twitter_pipeline.load.staging import DEFAULT_FLUSH_BYTES, StagingArea
+from twitter_pipeline.storage import LakeStorage
+from twitter_pipeline.transform.schema import TableSpec
+
+log = logging.getLogger(__name__)
+
+RUNS_PREFIX = "_runs"
+_RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:+-]{0,199}$")
+
+
+@dataclass
+class TableLoad:
+    """One table's part of a window load."""
+
+    table: str
+    staged_rows: int = 0
+    null_key_rows: int = 0
+    source_rows: int = 0  # after deduplication across the window
+    inserted: int = 0
+    updated: int = 0
+    version: int | None = None
+    commits: int = 0  # MERGE commits: 1 unless the window exceeded one chunk (see load.dedup)
+    attempts: int = 0
+
+
+@dataclass
+class LoadSummary:
+    """What `load_window` did; also the body of the run's completion record."""
+
+    run_id: str
+    tables: dict[str, TableLoad] = field(default_factory=dict)
+    batches: int = 0
+    started_at: str = ""
+    completed_at: str = ""
+    seconds: float = 0.0
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def rows(self, table: str) -> int:
+        """Distinct keys of `table` in this window (0 when the window had none)."""
+        load = self.tables.get(table)
+        return load.source_rows if load else 0
+
+
+def run_record_key(run_id: str) -> str:
+    return f"{RUNS_PREFIX}/{run_id}.json"
+
+
+def read_run_record(storage: LakeStorage, run_id: str) -> dict[str, Any] | None:
+    """The completion record of a window, or None if that window never finished loading."""
+    try:
+        return orjson.loads(storage.read_bytes(run_record_key(run_id)))
+    except FileNotFoundError:
+        return None
+
+
+def load_window(
+    storage: LakeStorage,
+    run_id: str,
+    batches: Iterable[Mapping[str, pa.Table]],
+    *,
+    specs: Mapping[str, TableSpec] | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    on_table_loaded: Callable[[TableLoad], None] | None = None,
+    flush_bytes: int = DEFAULT_FLUSH_BYTES,
+    chunk_rows: int | None = None,
+) -> LoadSummary:
+    """Merge a window's batches into the lake's Delta tables; returns what was loaded.
+
+    `batches` is consumed once, streaming. `specs` defaults to `transform.schema.TABLES`.
+    `metadata` (e.g. query, window start/end, raw post count) is kept in the completion record.
+    `chunk_rows` caps rows per MERGE commit (default: sized from the data, see `load.dedup`).
+    Raises `StorageError` with one line when the lake is unreachable; rerunning is always safe.
+    """
+    if not _RUN_ID.match(run_id or ""):
+        raise ConfigError(
+            f"run id {run_id!r} is not usable in a path: use letters, digits, '.', '_', '-', ':'"
+        )
+    if specs is None:
+        from twitter_pipeline.transform.schema import TABLES
+
+        specs = TABLES
+    started = time.monotonic()
+    summary = LoadSummary(run_id=run_id, started_at=_now(), metadata=dict(metadata or {}))
+
+    staging = StagingArea(storage, run_id, {n: s.schema for n, s in specs.items()}, flush_bytes=flush_bytes)
+    for batch in batches:
+        staging.add_batch(dict(batch))
+        summary.batches += 1
+    staged = staging.finish()
+    log.info("staged run %s: %s", run_id, {n: t.rows for n, t in staged.items()})
+
+    for name, spec in specs.items():  # declared order: stable, and dimension tables come first
+        table_staged = staged.get(name)
+        if table_staged is None or table_staged.rows == 0:
+            continue
+        load = TableLoad(table=name, staged_rows=table_staged.rows)
+        try:
+            plan = plan_window(storage, spec, table_staged, chunk_rows=chunk_rows)
+        except OSError as exc:
+            raise storage_error(storage, f"read staged {name!r}", exc) from None
+        load.null_key_rows, load.source_rows, load.commits = (
+            plan.null_key_rows,
+            plan.distinct_keys,
+            plan.chunks,
+        )
+        for chunk in range(plan.chunks):
+
+            def source(chunk: int = chunk, spec: TableSpec = spec, staged=table_staged, plan=plan):
+                return chunk_reader(storage, spec, staged, plan, chunk)
+
+            result = merge_into(storage, spec, source, run_id)
+            load.version = result.version
+            load.inserted += result.inserted
+            load.updated += result.updated
+            load.attempts += result.attempts
+        summary.tables[name] = load
+        log.info("merged %s: %s", name, load)
+        if on_table_loaded is not None:
+            on_table_loaded(load)
+
+    summary.completed_at = _now()
+    summary.seconds = round(time.monotonic() - started, 3)
+    record = {"status": "complete", **summary.to_dict()}
+    storage.write_bytes(run_record_key(run_id), orjson.dumps(record, option=orjson.OPT_INDENT_2))
+    try:
+        staging.cleanup()
+    except StorageError as exc:  # the window is complete; stale staging is only clutter
+        log.warning("could not remove staging for run %s: %s", run_id, exc)
+    return summary
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")

@@ -1,0 +1,70 @@
+"""Column-level Arrow helpers the table builders share: nested field access, explode, timestamps.
+
+Everything here works on whole columns (Arrow compute), never on Python values per row.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from twitter_pipeline.transform.schema import TIMESTAMP
+
+Column = pa.Array | pa.ChunkedArray
+
+# X "snowflake" ids carry their creation time: (id >> 22) ms after the Twitter epoch.
+_TWITTER_EPOCH_MS = 1288834974657
+_MIN_SNOWFLAKE_DIGITS = 16  # ids from before snowflakes (2010) are shorter and carry no time
+
+
+def get(column: Column, *path: str) -> Column:
+    """Nested struct field (null where any parent is null)."""
+    return pc.struct_field(column, list(path))
+
+
+def first_present(*columns: Column) -> Column:
+    """Coalesce the old and new spelling of a field (e.g. retweet_count / repost_count)."""
+    return pc.coalesce(*columns)
+
+
+def explode(lists: Column) -> tuple[Column, Column]:
+    """Flatten a list column; also return each item's parent row index (to carry parent columns)."""
+    return pc.list_flatten(lists), pc.list_parent_indices(lists)
+
+
+def list_item(lists: Column, index: int, length: int) -> Column:
+    """``lists[i][index]`` for lists of exactly ``length`` items, null otherwise (never an error)."""
+    well_formed = pc.equal(pc.list_value_length(lists), length)
+    return pc.list_element(pc.if_else(well_formed, lists, pa.scalar(None, lists.type)), index)
+
+
+def to_timestamp(strings: Column) -> Column:
+    """ISO-8601 strings (``2021-01-06T18:40:40.000Z``) → timestamp[us, UTC]; unparseable → null."""
+    try:
+        return pc.cast(strings, TIMESTAMP)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        seconds = pc.utf8_slice_codeunits(strings, 0, 19)
+        parsed = pc.strptime(seconds, format="%Y-%m-%dT%H:%M:%S", unit="us", error_is_null=True)
+        return pc.assume_timezone(parsed, "UTC")
+
+
+def snowflake_time(ids: Column) -> Column:
+    """Creation time encoded in a snowflake id; null for non-numeric or pre-2010 ids."""
+    length = pc.utf8_length(ids)
+    usable = pc.and_(
+        pc.and_(pc.utf8_is_digit(ids), pc.greater_equal(length, _MIN_SNOWFLAKE_DIGITS)),
+        pc.less_equal(length, 19),
+    )
+    numbers = pc.cast(pc.if_else(usable, ids, pa.scalar(None, pa.string())), pa.uint64())
+    millis = pc.add(pc.shift_right(numbers, 22), _TWITTER_EPOCH_MS)
+    return pc.cast(pc.cast(millis, pa.int64()), pa.timestamp("ms", tz="UTC")).cast(TIMESTAMP)
+
+
+def utc_date(timestamps: Column) -> Column:
+    """``YYYY-MM-DD`` of a UTC timestamp column (partition values); via date32, 10x cheaper than strftime."""
+    utc = pc.cast(timestamps, pa.timestamp("us"))  # drop the zone: the stored instant is already UTC
+    return pc.cast(pc.cast(utc, pa.date32()), pa.string())
+
+
+def take(column: Column, indices: Column) -> Column:
+    return pc.take(column, indices)

@@ -1,0 +1,316 @@
+"""Raw response pages → one Arrow table per lake table, conforming exactly to ``schema.TABLES``.
+
+Entry points:
+- ``pages_to_tables(pages)``: one batch of pages → ``{table name: pa.Table}`` (every table present,
+  possibly empty; unique natural keys within the batch, last-fetched version kept).
+- ``iter_table_batches(pages, pages_per_batch)``: the streaming form for whole runs; memory is
+  bounded by the batch size, not by the run.
+
+How: ``page_reader`` parses a batch into one Arrow row per page; the builders below explode the
+``data``/``includes``/``errors`` lists with Arrow compute and carry each page's ``fetched_at`` to
+its rows. No Python loop touches individual posts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from itertools import islice
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from twitter_pipeline.extract.pages import RawPage
+from twitter_pipeline.transform.columns import (
+    Column,
+    explode,
+    first_present,
+    get,
+    list_item,
+    snowflake_time,
+    to_timestamp,
+    utc_date,
+)
+from twitter_pipeline.transform.dedupe import keep_last_per_key
+from twitter_pipeline.transform.page_reader import read_pages
+from twitter_pipeline.transform.schema import TABLES
+
+DEFAULT_PAGES_PER_BATCH = 50
+"""50 full pages ≈ 5,000 posts plus includes: tens of MB of Arrow data at most."""
+
+Tables = dict[str, pa.Table]
+
+
+def pages_to_tables(pages: Iterable[RawPage]) -> Tables:
+    """Transform one batch of pages into every lake table (deduplicated on each natural key)."""
+    return tables_from_page_table(read_pages(list(pages)))
+
+
+def iter_table_batches(
+    pages: Iterable[RawPage], pages_per_batch: int = DEFAULT_PAGES_PER_BATCH
+) -> Iterator[Tables]:
+    """Yield ``pages_to_tables`` for consecutive batches of ``pages_per_batch`` pages.
+
+    Keys are unique within each batch only; the loader's MERGE resolves repeats across batches.
+    """
+    if pages_per_batch < 1:
+        raise ValueError("pages_per_batch must be at least 1")
+    iterator = iter(pages)
+    while batch := list(islice(iterator, pages_per_batch)):
+        yield pages_to_tables(batch)
+
+
+def empty_tables() -> Tables:
+    return {name: spec.schema.empty_table() for name, spec in TABLES.items()}
+
+
+def tables_from_page_table(page_table: pa.Table) -> Tables:
+    """Build every table from ``page_reader.read_pages`` output."""
+    page_table = page_table.combine_chunks()  # one chunk per column: compute calls stay O(1) in chunks
+    fetched_at = page_table["fetched_at"]
+    includes = page_table["includes"]
+
+    data_posts, data_parent = explode(page_table["data"])
+    data_fetched = fetched_at.take(data_parent)
+    included_posts, included_fetched = _included_posts(includes, fetched_at)
+    data_ids = get(data_posts, "id")
+    only_included = pc.invert(
+        pc.fill_null(pc.is_in(get(included_posts, "id"), value_set=_combined(data_ids)), False)
+    )
+    included_posts = included_posts.filter(only_included)
+    included_fetched = included_fetched.filter(only_included)
+
+    # Entities and references come from every post we hold: results and included-only posts.
+    all_posts = _concat(data_posts, included_posts)
+    all_fetched = _concat(data_fetched, included_fetched)
+
+    raw = {
+        "tweets": _post_columns(data_posts, data_fetched),
+        "included_tweets": _post_columns(included_posts, included_fetched),
+        "users": _users(*_explode_include(includes, "users", fetched_at)),
+        "media": _media(*_explode_include(includes, "media", fetched_at)),
+        "places": _places(*_explode_include(includes, "places", fetched_at)),
+        "polls": _polls(*_explode_include(includes, "polls", fetched_at)),
+        "hashtags": _entities(all_posts, all_fetched, "hashtags", {"tag": "tag"}),
+        "mentions": _entities(all_posts, all_fetched, "mentions", {"username": "username", "user_id": "id"}),
+        "urls": _entities(
+            all_posts,
+            all_fetched,
+            "urls",
+            {
+                name: name
+                for name in (
+                    "url",
+                    "expanded_url",
+                    "display_url",
+                    "unwound_url",
+                    "title",
+                    "description",
+                    "status",
+                    "media_key",
+                )
+            },
+        ),
+        "tweet_references": _references(all_posts, all_fetched),
+        "api_errors": _errors(*explode_with_fetched(page_table["errors"], fetched_at)),
+    }
+    return {
+        name: keep_last_per_key(_conform(name, columns), TABLES[name].keys) for name, columns in raw.items()
+    }
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+def explode_with_fetched(lists: Column, fetched_at: Column) -> tuple[Column, Column]:
+    items, parents = explode(lists)
+    return items, fetched_at.take(parents)
+
+
+def _explode_include(includes: Column, name: str, fetched_at: Column) -> tuple[Column, Column]:
+    return explode_with_fetched(get(includes, name), fetched_at)
+
+
+def _included_posts(includes: Column, fetched_at: Column) -> tuple[Column, Column]:
+    old_posts, old_fetched = _explode_include(includes, "tweets", fetched_at)
+    new_posts, new_fetched = _explode_include(includes, "posts", fetched_at)
+    return _concat(old_posts, new_posts), _concat(old_fetched, new_fetched)
+
+
+def _concat(first: Column, second: Column) -> pa.ChunkedArray:
+    chunks = [*_chunks(first), *_chunks(second)]
+    return pa.chunked_array(chunks, type=first.type)
+
+
+def _combined(column: Column) -> pa.Array:
+    return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+
+
+def _chunks(column: Column) -> list[pa.Array]:
+    return list(column.chunks) if isinstance(column, pa.ChunkedArray) else [column]
+
+
+def _conform(name: str, columns: dict[str, Column]) -> pa.Table:
+    """Exactly the declared schema: declared order, declared types (cast), nothing extra."""
+    schema = TABLES[name].schema
+    arrays = [pc.cast(columns[field.name], field.type) for field in schema]
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _post_columns(posts: Column, fetched_at: Column) -> dict[str, Column]:
+    ids = get(posts, "id")
+    created_at = to_timestamp(get(posts, "created_at"))
+    metrics = get(posts, "public_metrics")
+    coordinates = get(posts, "geo", "coordinates", "coordinates")
+    note_text = first_present(get(posts, "note_tweet", "text"), get(posts, "note_post", "text"))
+    return {
+        "id": ids,
+        "created_at": created_at,
+        "created_date": utc_date(
+            first_present(created_at, snowflake_time(ids)) if created_at.null_count else created_at
+        ),
+        "author_id": get(posts, "author_id"),
+        "text": get(posts, "text"),
+        "note_text": note_text,
+        "lang": get(posts, "lang"),
+        "conversation_id": get(posts, "conversation_id"),
+        "in_reply_to_user_id": get(posts, "in_reply_to_user_id"),
+        "source": get(posts, "source"),
+        "possibly_sensitive": get(posts, "possibly_sensitive"),
+        "reply_settings": get(posts, "reply_settings"),
+        "community_id": get(posts, "community_id"),
+        "retweet_count": first_present(get(metrics, "retweet_count"), get(metrics, "repost_count")),
+        "reply_count": get(metrics, "reply_count"),
+        "like_count": get(metrics, "like_count"),
+        "quote_count": get(metrics, "quote_count"),
+        "impression_count": get(metrics, "impression_count"),
+        "bookmark_count": get(metrics, "bookmark_count"),
+        "place_id": get(posts, "geo", "place_id"),
+        "longitude": list_item(coordinates, 0, 2),
+        "latitude": list_item(coordinates, 1, 2),
+        "media_keys": get(posts, "attachments", "media_keys"),
+        "poll_ids": get(posts, "attachments", "poll_ids"),
+        "edit_history_tweet_ids": first_present(
+            get(posts, "edit_history_tweet_ids"), get(posts, "edit_history_post_ids")
+        ),
+        "is_edit_eligible": get(posts, "edit_controls", "is_edit_eligible"),
+        "editable_until": to_timestamp(get(posts, "edit_controls", "editable_until")),
+        "edits_remaining": get(posts, "edit_controls", "edits_remaining"),
+        "withheld_copyright": get(posts, "withheld", "copyright"),
+        "withheld_country_codes": get(posts, "withheld", "country_codes"),
+        "fetched_at": fetched_at,
+    }
+
+
+def _users(users: Column, fetched_at: Column) -> dict[str, Column]:
+    metrics = get(users, "public_metrics")
+    columns = {
+        name: get(users, name)
+        for name in (
+            "id",
+            "username",
+            "name",
+            "description",
+            "location",
+            "url",
+            "profile_image_url",
+            "protected",
+            "verified",
+            "verified_type",
+        )
+    }
+    return columns | {
+        "created_at": to_timestamp(get(users, "created_at")),
+        "followers_count": get(metrics, "followers_count"),
+        "following_count": get(metrics, "following_count"),
+        "tweet_count": first_present(get(metrics, "tweet_count"), get(metrics, "post_count")),
+        "listed_count": get(metrics, "listed_count"),
+        "like_count": get(metrics, "like_count"),
+        "pinned_tweet_id": first_present(get(users, "pinned_tweet_id"), get(users, "pinned_post_id")),
+        "withheld_country_codes": get(users, "withheld", "country_codes"),
+        "fetched_at": fetched_at,
+    }
+
+
+def _media(media: Column, fetched_at: Column) -> dict[str, Column]:
+    names = ("media_key", "type", "url", "preview_image_url", "alt_text", "width", "height", "duration_ms")
+    return {name: get(media, name) for name in names} | {
+        "view_count": get(media, "public_metrics", "view_count"),
+        "variants": get(media, "variants"),
+        "fetched_at": fetched_at,
+    }
+
+
+def _places(places: Column, fetched_at: Column) -> dict[str, Column]:
+    names = ("id", "full_name", "name", "country", "country_code", "place_type", "contained_within")
+    bbox = get(places, "geo", "bbox")
+    corners = {
+        f"bbox_{side}": list_item(bbox, i, 4) for i, side in enumerate(("west", "south", "east", "north"))
+    }
+    return {name: get(places, name) for name in names} | corners | {"fetched_at": fetched_at}
+
+
+def _polls(polls: Column, fetched_at: Column) -> dict[str, Column]:
+    options = get(polls, "options")
+    votes, parents = explode(options)
+    totals = np.bincount(
+        _combined(parents).to_numpy().astype(np.int64),
+        weights=_combined(pc.fill_null(get(votes, "votes"), 0)).to_numpy(),
+        minlength=len(polls),
+    ).astype(np.int64)
+    total_votes = pc.if_else(pc.is_valid(options), pa.array(totals), pa.scalar(None, pa.int64()))
+    return {name: get(polls, name) for name in ("id", "voting_status", "duration_minutes", "options")} | {
+        "end_datetime": to_timestamp(get(polls, "end_datetime")),
+        "total_votes": total_votes,
+        "fetched_at": fetched_at,
+    }
+
+
+def _entities(posts: Column, fetched_at: Column, kind: str, fields: dict[str, str]) -> dict[str, Column]:
+    """One row per entity; a long post's entities come from its note (offsets into note_text)."""
+    note = first_present(
+        get(posts, "note_tweet", "entities", kind), get(posts, "note_post", "entities", kind)
+    )
+    lists = first_present(note, get(posts, "entities", kind))
+    items, parents = explode(lists)
+    columns = {
+        "tweet_id": get(posts, "id").take(parents),
+        "start": get(items, "start"),
+        "end": get(items, "end"),
+        "in_note_text": pc.is_valid(note).take(parents),
+        "fetched_at": fetched_at.take(parents),
+    }
+    return columns | {column: get(items, source) for column, source in fields.items()}
+
+
+def _references(posts: Column, fetched_at: Column) -> dict[str, Column]:
+    lists = first_present(get(posts, "referenced_tweets"), get(posts, "referenced_posts"))
+    items, parents = explode(lists)
+    return {
+        "tweet_id": get(posts, "id").take(parents),
+        "referenced_tweet_id": get(items, "id"),
+        "type": get(items, "type"),
+        "fetched_at": fetched_at.take(parents),
+    }
+
+
+_ERROR_KEY_PARTS = ("type", "resource_type", "resource_id", "parameter", "field", "value")
+
+
+def _errors(errors: Column, fetched_at: Column) -> dict[str, Column]:
+    names = (
+        "type",
+        "title",
+        "detail",
+        "resource_type",
+        "resource_id",
+        "parameter",
+        "value",
+        "section",
+        "field",
+    )
+    columns = {name: get(errors, name) for name in names}
+    key = pc.binary_join_element_wise(
+        *(columns[part] for part in _ERROR_KEY_PARTS), "|", null_handling="replace", null_replacement=""
+    )
+    return columns | {"error_key": key, "status": get(errors, "status"), "fetched_at": fetched_at}

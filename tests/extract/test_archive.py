@@ -1,0 +1,79 @@
+"""Replaying twarc2 JSONL archives and saved single pages as raw pages, exactly as saved."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import orjson
+import pytest
+
+from twitter_pipeline.errors import InputError
+from twitter_pipeline.extract.archive import read_archive, read_archives, validate_archive
+
+PAGE_1 = (
+    b'{"data":[{"id":"2","text":"hi","author_id":"9"}],"includes":{"users":[{"id":"9","username":"a"}]},'
+    b'"meta":{"result_count":1,"newest_id":"2","oldest_id":"2","next_token":"t1"},'
+    b'"__twarc":{"url":"https://api.twitter.com/2/tweets/search/all?query=x","version":"2.14.0",'
+    b'"retrieved_at":"2023-05-01T10:00:00+00:00"}}'
+)
+PAGE_2 = b'{"data":[{"id":"1","text":"yo"}],"meta":{"result_count":1,"newest_id":"1","oldest_id":"1"}}'
+
+
+def write(path: Path, data: bytes) -> Path:
+    path.write_bytes(gzip.compress(data) if path.suffix == ".gz" else data)
+    return path
+
+
+@pytest.mark.parametrize("name", ["tweets.jsonl", "tweets.jsonl.gz"])
+def test_twarc_jsonl_pages_are_exact_and_blank_lines_ok(tmp_path, name):
+    path = write(tmp_path / name, PAGE_1 + b"\n\n" + PAGE_2 + b"\r\n")
+    pages = list(read_archive(path))
+    assert [p.body for p in pages] == [PAGE_1, PAGE_2]
+    assert pages[0].request.endpoint == "import" and pages[0].request.path == name
+    assert pages[1].request.params == {"file": name, "line": "3"}
+    assert pages[0].fetched_at.year == 2023  # twarc's retrieved_at is kept
+    assert pages[0].payload["data"][0]["id"] == "2"
+    assert validate_archive(path) == 2
+
+
+@pytest.mark.parametrize("name", ["page.json", "page.json.gz"])
+def test_single_page_json_even_pretty_printed(tmp_path, name):
+    pretty = orjson.dumps(orjson.loads(PAGE_2), option=orjson.OPT_INDENT_2)
+    path = write(tmp_path / name, pretty + b"\n")
+    pages = list(read_archive(path))
+    assert len(pages) == 1 and pages[0].body == pretty
+    assert pages[0].result_count == 1
+
+
+def test_malformed_line_names_file_and_line_before_anything_is_yielded(tmp_path):
+    path = write(tmp_path / "bad.jsonl", PAGE_1 + b"\n" + PAGE_2 + b"\n" + b'{"data": [1, 2\n')
+    pages = read_archive(path)
+    with pytest.raises(InputError, match=r"bad\.jsonl:3: not a JSON object \(.*\); fix or remove the line"):
+        next(pages)
+
+
+def test_non_object_line_and_flattened_post(tmp_path):
+    path = write(tmp_path / "arr.jsonl", b"[1,2]\n")
+    with pytest.raises(InputError, match=r"arr\.jsonl:1: not a JSON object \(a JSON list\)"):
+        list(read_archive(path))
+    flat = write(tmp_path / "flat.jsonl", b'{"id":"1","text":"x","author_id":"2"}\n')
+    with pytest.raises(InputError, match="flattened"):
+        list(read_archive(flat))
+
+
+def test_missing_and_truncated_gzip(tmp_path):
+    with pytest.raises(InputError, match="no such file"):
+        list(read_archive(tmp_path / "nope.jsonl"))
+    cut = tmp_path / "cut.jsonl.gz"
+    cut.write_bytes(gzip.compress(PAGE_1 * 50)[:-30])
+    with pytest.raises(InputError, match="damaged or cut short"):
+        list(read_archive(cut))
+
+
+def test_read_archives_checks_every_file_first(tmp_path):
+    good = write(tmp_path / "good.jsonl", PAGE_1 + b"\n")
+    bad = write(tmp_path / "bad.jsonl", b"nope\n")
+    pages = read_archives([good, bad])
+    with pytest.raises(InputError, match=r"bad\.jsonl:1"):
+        next(pages)
