@@ -49,5 +49,5 @@ def test_cli_overrides_win_and_none_is_ignored(monkeypatch: pytest.MonkeyPatch) 
 
 def test_bad_base_url_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("X_API_BASE_URL", "api.x.com")
-    with pytest.raises(ConfigError, match="^X_API_BASE_URL is invalid"):
+    with pytest.raises(ConfigError, match=r"^X_API_BASE_URL is invalid"):
         load_settings()

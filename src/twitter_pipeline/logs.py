@@ -43,7 +43,11 @@ class SecretScrubber(logging.Filter):
         return True
 
 
-_STANDARD_ATTRS = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "fields"}
+_STANDARD_ATTRS = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message",
+    "asctime",
+    "fields",
+}
 
 
 def record_fields(record: logging.LogRecord) -> dict[str, object]:

@@ -200,7 +200,9 @@ def extract(
     request = _search_request(state, text, endpoint, start_at, end_at, max_results)
 
     with open_client(settings, chosen, on_wait=on_wait) as client:
-        result = extract_window(client, raw, state, request, max_pages=max_pages, on_page=on_page, force=force)
+        result = extract_window(
+            client, raw, state, request, max_pages=max_pages, on_page=on_page, force=force
+        )
 
     manifest_key = f"{MANIFESTS_PREFIX}/run={result.run_id}.json"
     manifest = ExtractManifest(
@@ -235,8 +237,12 @@ def _search_request(
 ) -> SearchRequest:
     if start or end:  # a closed window is its own unit: no since_id from other runs
         return SearchRequest(
-            query=query, endpoint=endpoint, start_time=start, end_time=end,
-            max_results=max_results, incremental=False,
+            query=query,
+            endpoint=endpoint,
+            start_time=start,
+            end_time=end,
+            max_results=max_results,
+            incremental=False,
         )
     from twitter_pipeline.extract.client import SEARCH_NAMES, search_endpoint
 
@@ -277,7 +283,11 @@ def load(
         "raw_keys_manifest": manifest.manifest_key,
     }
     return load_window(
-        storage, manifest.run_id, iter_table_batches(pages), metadata=metadata, on_table_loaded=on_table_loaded
+        storage,
+        manifest.run_id,
+        iter_table_batches(pages),
+        metadata=metadata,
+        on_table_loaded=on_table_loaded,
     )
 
 
@@ -365,9 +375,19 @@ def import_files(
         if on_page is not None:
             on_page(page, key)
     manifest = ExtractManifest(
-        run_id=run_id, lake=storage.uri, source="import", endpoint="import",
-        query=", ".join(p.name for p in files), start=None, end=None, pages=len(keys), posts=posts,
-        newest_id=None, errors=errors, complete=True, skipped=False,
+        run_id=run_id,
+        lake=storage.uri,
+        source="import",
+        endpoint="import",
+        query=", ".join(p.name for p in files),
+        start=None,
+        end=None,
+        pages=len(keys),
+        posts=posts,
+        newest_id=None,
+        errors=errors,
+        complete=True,
+        skipped=False,
         manifest_key=f"{MANIFESTS_PREFIX}/run={run_id}.json",
     )
     body = {**manifest.to_dict(), "raw_keys": keys}

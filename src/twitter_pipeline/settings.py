@@ -28,9 +28,7 @@ class Settings(BaseSettings):
         default=DEFAULT_API_BASE_URL, validation_alias=AliasChoices("X_API_BASE_URL", "api_base_url")
     )
     lake: str = Field(default=DEFAULT_LAKE, validation_alias=AliasChoices("TWITTER_PIPELINE_LAKE", "lake"))
-    query: str | None = Field(
-        default=None, validation_alias=AliasChoices("TWITTER_PIPELINE_QUERY", "query")
-    )
+    query: str | None = Field(default=None, validation_alias=AliasChoices("TWITTER_PIPELINE_QUERY", "query"))
 
     @field_validator("api_base_url")
     @classmethod

@@ -25,9 +25,16 @@ def clean_env(**extra: str) -> dict[str, str]:
 def cli(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
     """Run the CLI as a user would; returns the finished process (stdout, stderr, returncode)."""
 
-    def invoke(*args: str, env: dict[str, str] | None = None, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+    def invoke(
+        *args: str, env: dict[str, str] | None = None, timeout: float = 240
+    ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [*CLI, *args], capture_output=True, text=True, env=env or clean_env(), cwd=tmp_path, timeout=timeout
+            [*CLI, *args],
+            capture_output=True,
+            text=True,
+            env=env or clean_env(),
+            cwd=tmp_path,
+            timeout=timeout,
         )
 
     return invoke

@@ -21,15 +21,26 @@ def twarc_archive(cli, tmp_path: Path) -> Path:
     """A twarc2-style archive (one response page per line, plus `__twarc`) made from real emulator pages."""
     source_lake = tmp_path / "source-lake"
     end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=2)
-    done = cli("run", "--lake", str(source_lake), "--start", (end - timedelta(minutes=30)).isoformat(),
-               "--end", end.isoformat(), "--no-quality")
+    done = cli(
+        "run",
+        "--lake",
+        str(source_lake),
+        "--start",
+        (end - timedelta(minutes=30)).isoformat(),
+        "--end",
+        end.isoformat(),
+        "--no-quality",
+    )
     assert done.returncode == 0, done.stderr
     zone = RawZone(LakeStorage(str(source_lake)))
     lines = []
-    for key in zone.keys():
+    for key in zone.keys():  # noqa: SIM118  (RawZone.keys lists objects)
         page = orjson.loads(zone.read(key).body)
-        page["__twarc"] = {"url": "https://api.x.com/2/tweets/search/recent", "version": "2.14.0",
-                           "retrieved_at": "2026-11-20T10:00:00+00:00"}
+        page["__twarc"] = {
+            "url": "https://api.x.com/2/tweets/search/recent",
+            "version": "2.14.0",
+            "retrieved_at": "2026-11-20T10:00:00+00:00",
+        }
         lines.append(orjson.dumps(page))
     # the same page twice (an overlapping archive) must not duplicate rows
     archive = tmp_path / "archive.jsonl"
@@ -65,7 +76,9 @@ def test_gzipped_archive_imports_the_same(cli, tmp_path: Path, twarc_archive: Pa
     lake = tmp_path / "lake-gz"
     done = cli("import", str(packed), "--lake", str(lake))
     assert done.returncode == 0, done.stderr
-    assert len(read_table(LakeStorage(str(lake)), "tweets", columns=["id"])) == len(_source_texts(twarc_archive))
+    assert len(read_table(LakeStorage(str(lake)), "tweets", columns=["id"])) == len(
+        _source_texts(twarc_archive)
+    )
 
 
 def test_malformed_line_fails_with_its_location_and_lands_nothing(cli, tmp_path: Path, twarc_archive: Path):

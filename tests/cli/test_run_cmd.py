@@ -1,4 +1,4 @@
-"""End-to-end: the `run` command on the embedded defaults, against a separate emulator process, and bad input."""
+"""End-to-end `run`: embedded defaults, a separate emulator process, and bad input."""
 
 from __future__ import annotations
 
@@ -18,8 +18,18 @@ from twitter_pipeline.storage import LakeStorage
 
 pytestmark = pytest.mark.integration
 
-TABLES_EXPECTED = ("tweets", "users", "media", "places", "polls", "hashtags", "mentions", "urls",
-                   "tweet_references", "included_tweets")
+TABLES_EXPECTED = (
+    "tweets",
+    "users",
+    "media",
+    "places",
+    "polls",
+    "hashtags",
+    "mentions",
+    "urls",
+    "tweet_references",
+    "included_tweets",
+)
 
 
 def _window(hours_back: int = 2) -> tuple[str, str]:
@@ -77,7 +87,10 @@ def emulator_process(tmp_path: Path):
     port, token = _free_port(), "separate-process-token-5f3a9c"
     proc = subprocess.Popen(
         [*CLI, "emulator", "--port", str(port), "--token", token],
-        env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=clean_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -113,7 +126,9 @@ def test_live_api_path_speaks_real_http_to_a_separate_emulator(cli, tmp_path: Pa
                 data = gzip.decompress(data)
             assert token.encode() not in data, path
 
-    wrong = clean_env(X_BEARER_TOKEN="not-the-right-token", X_API_BASE_URL=base_url, TWITTER_PIPELINE_QUERY="data")
+    wrong = clean_env(
+        X_BEARER_TOKEN="not-the-right-token", X_API_BASE_URL=base_url, TWITTER_PIPELINE_QUERY="data"
+    )
     refused = cli("run", "--lake", str(lake), "--start", start, "--end", end, "--force", env=wrong)
     assert refused.returncode != 0
     assert "X_BEARER_TOKEN" in refused.stderr and "Traceback" not in refused.stderr
@@ -134,8 +149,10 @@ def test_live_api_path_speaks_real_http_to_a_separate_emulator(cli, tmp_path: Pa
     ],
 )
 def test_bad_input_is_one_line_and_non_zero(cli, tmp_path: Path, args, env_extra, expect) -> None:
-    done = cli(*args, "--lake", str(tmp_path / "lake"), env=clean_env(**env_extra)) if args[0] == "run" else cli(
-        *args, env=clean_env(**env_extra)
+    done = (
+        cli(*args, "--lake", str(tmp_path / "lake"), env=clean_env(**env_extra))
+        if args[0] == "run"
+        else cli(*args, env=clean_env(**env_extra))
     )
     assert done.returncode != 0
     lines = [line for line in done.stderr.splitlines() if line.strip()]

@@ -110,6 +110,11 @@ def test_config_from_env() -> None:
     from twitter_pipeline.emulator import EmulatorConfig
 
     cfg = EmulatorConfig.from_env(
-        {"X_EMULATOR_SEED": "9", "X_EMULATOR_ERROR_RATE": "0.25", "X_EMULATOR_TOKEN": "", "X_EMULATOR_USAGE_CAP": "7"}
+        {
+            "X_EMULATOR_SEED": "9",
+            "X_EMULATOR_ERROR_RATE": "0.25",
+            "X_EMULATOR_TOKEN": "",
+            "X_EMULATOR_USAGE_CAP": "7",
+        }
     )
     assert cfg.seed == 9 and cfg.error_rate == 0.25 and cfg.token is None and cfg.usage_cap == 7

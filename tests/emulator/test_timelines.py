@@ -38,8 +38,8 @@ def test_timeline_pages_newest_first_no_duplicates(client: httpx.Client, frozen:
     params = {
         "max_results": 100,
         "tweet.fields": "author_id,created_at,referenced_tweets",
-        "start_time": "2026-02-27T00:00:00Z",
-        "end_time": "2026-02-28T00:00:00Z",
+        "start_time": "2026-02-28T12:00:00Z",
+        "end_time": "2026-02-28T18:00:00Z",
     }
     ids: list[int] = []
     kinds = set()
@@ -60,8 +60,8 @@ def test_timeline_pages_newest_first_no_duplicates(client: httpx.Client, frozen:
     expected = [
         int(world.id_int(i))
         for i in range(
-            world.first_index_at_or_after(int(NOW.timestamp() * 1000) - 2 * 86_400_000),
-            world.first_index_at_or_after(int(NOW.timestamp() * 1000) - 86_400_000),
+            world.first_index_at_or_after(int(NOW.timestamp() * 1000) - 12 * 3_600_000),
+            world.first_index_at_or_after(int(NOW.timestamp() * 1000) - 6 * 3_600_000),
         )
         if world.author(i) == user.index and not world.is_deleted(i)
     ]
@@ -70,7 +70,9 @@ def test_timeline_pages_newest_first_no_duplicates(client: httpx.Client, frozen:
     params.pop("pagination_token")
     params["exclude"] = "retweets,replies"
     body = client.get(f"/2/users/{user.id}/tweets", params=params).json()
-    assert all("referenced_tweets" not in p or p["referenced_tweets"][0]["type"] == "quoted" for p in body["data"])
+    assert all(
+        "referenced_tweets" not in p or p["referenced_tweets"][0]["type"] == "quoted" for p in body["data"]
+    )
 
 
 def test_timeline_reaches_only_most_recent_3200(client: httpx.Client, frozen: EmulatorServer) -> None:

@@ -77,3 +77,27 @@ def test_read_archives_checks_every_file_first(tmp_path):
     pages = read_archives([good, bad])
     with pytest.raises(InputError, match=r"bad\.jsonl:1"):
         next(pages)
+
+
+def test_land_archives_is_all_or_nothing_and_idempotent(tmp_path):
+    from twitter_pipeline.extract.archive import land_archives
+    from twitter_pipeline.raw.zone import RawZone
+    from twitter_pipeline.storage import LakeStorage
+
+    raw = RawZone(LakeStorage(str(tmp_path / "lake")))
+    good = write(tmp_path / "good.jsonl.gz", PAGE_1 + b"\n" + PAGE_2 + b"\n")
+    bad = write(tmp_path / "bad.jsonl", PAGE_2 + b"\n{oops\n")
+    with pytest.raises(InputError, match=r"bad\.jsonl:2"):
+        land_archives(raw, [good, bad])
+    assert list(raw.keys()) == []  # nothing half-landed
+
+    first = land_archives(raw, [good])
+    assert first.pages == 2 and first.posts == 2
+    assert [raw.read(k).body for k in first.raw_keys] == [PAGE_1, PAGE_2]
+    blobs = {k: raw.storage.read_bytes(k) for k in first.raw_keys}
+    again = land_archives(raw, [good])
+    assert again.run_id == first.run_id and again.raw_keys == first.raw_keys
+    assert {k: raw.storage.read_bytes(k) for k in again.raw_keys} == blobs
+    assert len(list(raw.keys())) == 2
+    with pytest.raises(InputError, match="no files"):
+        land_archives(raw, [])

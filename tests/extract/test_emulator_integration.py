@@ -74,7 +74,7 @@ def test_incremental_recent_run_sends_since_id(emulator, lake):
     assert state.newest_id("search_recent", "data") == first.newest_id
     second = extract_window(client(emulator), raw, state, SearchRequest("data", max_results=100))
     assert second.complete
-    first_request_of_second = [r for r in emulator.requests if "start_time" not in r.params][0]
+    first_request_of_second = next(r for r in emulator.requests if "start_time" not in r.params)
     assert first_request_of_second.params["since_id"] == first.newest_id
     ids = raw_ids(raw, second.raw_keys)
     assert all(int(i) > int(first.newest_id) for i in ids)

@@ -16,7 +16,9 @@ from twitter_pipeline.storage import LakeStorage
 
 def main(argv: list[str]) -> int:
     uri, run_id, first, last, size = argv[0], argv[1], int(argv[2]), int(argv[3]), int(argv[4])
-    batches = (batch(list(range(start, min(start + size, last))), hour=2) for start in range(first, last, size))
+    batches = (
+        batch(list(range(start, min(start + size, last))), hour=2) for start in range(first, last, size)
+    )
     summary = load_window(LakeStorage(uri), run_id, batches, specs=SPECS)
     sys.stdout.write(orjson.dumps(summary.to_dict()).decode() + "\n")
     return 0

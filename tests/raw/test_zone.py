@@ -42,7 +42,9 @@ def test_file_is_gzip_jsonl_readable_by_line_tools(tmp_path: Path) -> None:
 
 def test_encoding_is_deterministic_and_detects_corruption() -> None:
     assert encode_page(_page()) == encode_page(_page())
-    tampered = gzip.compress(gzip.decompress(encode_page(_page())).replace(b"hello", b"HELLO").replace(b"1}", b"2}"))
+    tampered = gzip.compress(
+        gzip.decompress(encode_page(_page())).replace(b"hello", b"HELLO").replace(b"1}", b"2}")
+    )
     with pytest.raises(ValueError, match="sha256"):
         decode_page(tampered)
 

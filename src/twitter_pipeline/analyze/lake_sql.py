@@ -38,6 +38,7 @@ class LakeConnection:
     con: duckdb.DuckDBPyConnection
     storage: LakeStorage
     tables: dict[str, pa.Schema] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)  # declared tables registered empty (declared=True)
 
     def has(self, name: str) -> bool:
         return name in self.tables
@@ -132,8 +133,14 @@ def open_dataset(storage: LakeStorage, name: str) -> ds.Dataset | None:
     return table_dataset(storage, name, schema=scan_schema(schema, partition_columns))
 
 
-def connect(storage: LakeStorage | str, *, threads: int | None = None) -> LakeConnection:
-    """An in-memory DuckDB with every table of the lake registered as a view (UTC session)."""
+def connect(
+    storage: LakeStorage | str, *, declared: bool = False, threads: int | None = None
+) -> LakeConnection:
+    """An in-memory DuckDB with every table of the lake registered as a view (UTC session).
+
+    With `declared`, tables the schema declares but the lake does not hold yet are registered
+    empty, so the report's queries run (and say "no posts") on a new or empty lake.
+    """
     lake = storage if isinstance(storage, LakeStorage) else LakeStorage(storage)
     con = duckdb.connect(":memory:")
     con.execute("SET TimeZone = 'UTC'")
@@ -146,4 +153,12 @@ def connect(storage: LakeStorage | str, *, threads: int | None = None) -> LakeCo
             continue
         con.register(name, dataset)
         registered[name] = dataset.schema
-    return LakeConnection(con=con, storage=lake, tables=registered)
+    lake_connection = LakeConnection(con=con, storage=lake, tables=registered)
+    if declared:
+        from twitter_pipeline.transform.schema import TABLES
+
+        for name, spec in TABLES.items():
+            if name not in registered:
+                con.register(name, scan_schema(spec.schema, list(spec.partition_by)).empty_table())
+        lake_connection.missing = sorted(set(TABLES) - set(registered))
+    return lake_connection

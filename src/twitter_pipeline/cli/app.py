@@ -41,11 +41,15 @@ def main() -> None:
 @app.callback()
 def _global_options(
     log_level: str = typer.Option(
-        "warning", "--log-level", envvar="TWITTER_PIPELINE_LOG_LEVEL",
+        "warning",
+        "--log-level",
+        envvar="TWITTER_PIPELINE_LOG_LEVEL",
         help="Structured log verbosity on stderr: debug, info, warning or error.",
     ),
     log_format: str = typer.Option(
-        "text", "--log-format", envvar="TWITTER_PIPELINE_LOG_FORMAT",
+        "text",
+        "--log-format",
+        envvar="TWITTER_PIPELINE_LOG_FORMAT",
         help="Log line format: 'text' (key=value, for people) or 'json' (one object per line, for shippers).",
     ),
 ) -> None:

@@ -6,7 +6,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 err_console = Console(stderr=True)
@@ -45,7 +52,7 @@ def wait_message(seconds: float, until: Any = None, reason: str = "") -> str:
     end = until if isinstance(until, datetime) else None
     if end is None and isinstance(until, int | float):
         end = datetime.fromtimestamp(until, UTC)
-    mins, secs = divmod(int(round(seconds)), 60)
+    mins, secs = divmod(round(seconds), 60)
     span = f"{mins}m {secs}s" if mins else f"{seconds:.1f}s"
     when = f" until {end.astimezone(UTC):%H:%M:%S} UTC" if end else ""
     return f"waiting {span}{when}" + (f" ({reason})" if reason else "")

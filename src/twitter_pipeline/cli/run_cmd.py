@@ -21,8 +21,12 @@ from twitter_pipeline.cli.progress import (
 from twitter_pipeline.errors import ConfigError
 from twitter_pipeline.settings import load_settings
 
-QUERY_HELP = "Search query in X API syntax, e.g. '#python lang:en -is:retweet'. Default: TWITTER_PIPELINE_QUERY."
-LAKE_HELP = "Where data lands: a local folder or s3://bucket/prefix. Default: TWITTER_PIPELINE_LAKE or ./lake."
+QUERY_HELP = (
+    "Search query in X API syntax, e.g. '#python lang:en -is:retweet'. Default: TWITTER_PIPELINE_QUERY."
+)
+LAKE_HELP = (
+    "Where data lands: a local folder or s3://bucket/prefix. Default: TWITTER_PIPELINE_LAKE or ./lake."
+)
 SOURCE_HELP = (
     "'api' (the X API at X_API_BASE_URL with X_BEARER_TOKEN) or 'emulator' (a built-in local X API "
     "started for the run). Default: api when X_BEARER_TOKEN is set, otherwise emulator."
@@ -37,7 +41,9 @@ def run(
         None, "--start", help="Window start, ISO 8601 (UTC if no offset). With --end: a closed window."
     ),
     end: str | None = typer.Option(
-        None, "--end", help="Window end, ISO 8601 (exclusive). Without --start/--end the run polls "
+        None,
+        "--end",
+        help="Window end, ISO 8601 (exclusive). Without --start/--end the run polls "
         "for posts newer than the last run (first run: the last hour).",
     ),
     endpoint: str = typer.Option("recent", "--endpoint", help=ENDPOINT_HELP),
@@ -47,7 +53,9 @@ def run(
     lake: str | None = typer.Option(None, "--lake", help=LAKE_HELP),
     source: str | None = typer.Option(None, "--source", help=SOURCE_HELP),
     force: bool = typer.Option(False, "--force", help="Fetch a closed window again even if it is complete."),
-    no_quality: bool = typer.Option(False, "--no-quality", help="Skip the data-quality checks after loading."),
+    no_quality: bool = typer.Option(
+        False, "--no-quality", help="Skip the data-quality checks after loading."
+    ),
 ) -> None:
     """Fetch one window of posts into the raw zone, then load it into the lake's tables."""
     settings = load_settings(lake=lake)
@@ -59,8 +67,14 @@ def run(
     summary = _run_with_progress(
         settings,
         f"{chosen} {endpoint}",
-        query=query, start=start, end=end, endpoint=endpoint, source=chosen,
-        max_pages=max_pages, force=force, quality=not no_quality,
+        query=query,
+        start=start,
+        end=end,
+        endpoint=endpoint,
+        source=chosen,
+        max_pages=max_pages,
+        force=force,
+        quality=not no_quality,
     )
     _print_summary(summary)
 
@@ -69,12 +83,16 @@ def run(
 def backfill(
     start: str = typer.Option(..., "--start", help="Range start, ISO 8601 (UTC if no offset)."),
     end: str = typer.Option(..., "--end", help="Range end, ISO 8601 (exclusive)."),
-    every: str = typer.Option("1h", "--every", help="Window length: 15m, 1h, 6h, 1d … each a resumable unit."),
+    every: str = typer.Option(
+        "1h", "--every", help="Window length: 15m, 1h, 6h, 1d … each a resumable unit."
+    ),
     query: str | None = typer.Option(None, "--query", "-q", help=QUERY_HELP),
     endpoint: str = typer.Option("recent", "--endpoint", help=ENDPOINT_HELP),
     lake: str | None = typer.Option(None, "--lake", help=LAKE_HELP),
     source: str | None = typer.Option(None, "--source", help=SOURCE_HELP),
-    no_quality: bool = typer.Option(False, "--no-quality", help="Skip the data-quality checks after loading."),
+    no_quality: bool = typer.Option(
+        False, "--no-quality", help="Skip the data-quality checks after loading."
+    ),
 ) -> None:
     """Fetch a time range window by window; windows already complete are skipped."""
     from twitter_pipeline.extract.window import split_windows
@@ -91,8 +109,13 @@ def backfill(
         for window_start, window_end in windows:
             progress.update(task, status=f"{window_start:%Y-%m-%d %H:%M}")
             summary = pipeline.run(
-                settings, query=query, start=window_start, end=window_end, endpoint=endpoint,
-                source=chosen, quality=not no_quality,
+                settings,
+                query=query,
+                start=window_start,
+                end=window_end,
+                endpoint=endpoint,
+                source=chosen,
+                quality=not no_quality,
                 on_wait=lambda s, u=None, r="": progress.update(task, status=wait_message(s, u, r)),
             )
             totals["skipped"] += int(summary.skipped)
@@ -106,9 +129,13 @@ def backfill(
 
 @app.command("import")
 def import_(
-    files: list[Path] = typer.Argument(..., help="twarc2 JSONL archives (.jsonl, .jsonl.gz) or single-page .json files."),
+    files: list[Path] = typer.Argument(
+        ..., help="twarc2 JSONL archives (.jsonl, .jsonl.gz) or single-page .json files."
+    ),
     lake: str | None = typer.Option(None, "--lake", help=LAKE_HELP),
-    no_quality: bool = typer.Option(False, "--no-quality", help="Skip the data-quality checks after loading."),
+    no_quality: bool = typer.Option(
+        False, "--no-quality", help="Skip the data-quality checks after loading."
+    ),
 ) -> None:
     """Load saved API response pages through the same raw zone → tables path as `run`."""
     settings = load_settings(lake=lake)

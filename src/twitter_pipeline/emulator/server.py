@@ -267,14 +267,23 @@ class EmulatorServer:
             b.count += 1
             return _rate_headers(b.limit, b.limit - b.count, b.reset), None
 
-    def _record(self, outcome: _Outcome, fully_sent: bool) -> None:
+    def _record(self, outcome: _Outcome, fully_sent: bool) -> set[str]:
+        """Log the request; a fully sent 200 adds its post ids to the ledger (returns the new ones)."""
         with self._lock:
             self._records.append(
                 RequestRecord(outcome.number, outcome.path, outcome.params, outcome.status, outcome.fault)
             )
-            if fully_sent and outcome.status == 200 and outcome.post_ids:
-                self._served.update(outcome.post_ids)
-                self._served_total += len(outcome.post_ids)
+            if not (fully_sent and outcome.status == 200 and outcome.post_ids):
+                return set()
+            added = set(outcome.post_ids) - self._served
+            self._served.update(added)
+            self._served_total += len(outcome.post_ids)
+            return added
+
+    def _unserve(self, added: set[str], count: int) -> None:
+        with self._lock:
+            self._served.difference_update(added)
+            self._served_total -= count
 
 
 @dataclass
@@ -343,13 +352,14 @@ class _Handler(BaseHTTPRequestHandler):
             self._close_hard()
             self.emulator._record(outcome, fully_sent=False)
             return
+        # Record before the last bytes leave, so a client that has read the body never sees a stale ledger;
+        # a failed write takes the record back.
+        added = self.emulator._record(outcome, fully_sent=True)
         try:
             self.wfile.write(body)
             self.wfile.flush()
-            sent = True
         except OSError:
-            sent = False
-        self.emulator._record(outcome, fully_sent=sent)
+            self.emulator._unserve(added, len(outcome.post_ids or ()))
 
     def _method_not_allowed(self) -> None:
         body = orjson.dumps(

@@ -10,6 +10,7 @@ Public API (the pipeline and CLI build on these names)::
     result.run_id / raw_keys / pages / posts / newest_id / errors_count / complete / resumed / skipped
     split_windows(start, end, timedelta(days=1)); is_window_complete(state, SearchRequest(..., end_time=))
     read_archive(path) / read_archives(paths) -> Iterator[RawPage]   # validates whole files first
+    land_archives(raw, paths, on_page=cb) -> ImportResult  # validate all, then write; idempotent
 
 `SearchRequest(incremental=True)` takes since_id from the state's newest_id; pass stable window
 bounds (None for "open") so an interrupted run is found and resumed; backfill uses incremental=False.
@@ -39,6 +40,8 @@ _EXPORTS = {
     "read_archive": "archive",
     "read_archives": "archive",
     "validate_archive": "archive",
+    "land_archives": "archive",
+    "ImportResult": "archive",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -8,16 +8,21 @@ malformed line stops the import before anything of that file lands (no half-impo
 from __future__ import annotations
 
 import gzip
+import hashlib
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import orjson
 
 from twitter_pipeline.errors import InputError
 from twitter_pipeline.extract.pages import PageRequest, RawPage
+
+if TYPE_CHECKING:
+    from twitter_pipeline.raw.zone import RawZone
 
 PAGE_KEYS = frozenset({"data", "includes", "meta", "errors"})
 
@@ -73,8 +78,11 @@ def _check_object(path: Path, number: int, data: object) -> dict:
     return data
 
 
-def _fetched_at(data: dict) -> datetime:
-    """twarc2 records when it retrieved a page; otherwise the import time stands in."""
+def _fetched_at(data: dict, fallback: datetime) -> datetime:
+    """twarc2 records when it retrieved a page; otherwise the file's mtime stands in.
+
+    Never "now": the same file must give the same raw keys and bytes when imported again.
+    """
     twarc = data.get("__twarc")
     if isinstance(twarc, dict) and isinstance(twarc.get("retrieved_at"), str):
         try:
@@ -82,7 +90,7 @@ def _fetched_at(data: dict) -> datetime:
             return value if value.tzinfo else value.replace(tzinfo=UTC)
         except ValueError:
             pass
-    return datetime.now(UTC)
+    return fallback
 
 
 def _is_single_document(path: Path) -> bool:
@@ -137,6 +145,7 @@ def read_archive(path: str | Path, *, validate: bool = True) -> Iterator[RawPage
     elif not path.is_file():
         raise InputError(f"{path}: no such file; check the path given to import")
     source = path.name
+    mtime = datetime.fromtimestamp(path.stat().st_mtime, UTC)
     if _is_single_document(path):
         entries: Iterator[tuple[int, bytes, dict]] = iter(_single_document(path))
     else:
@@ -145,7 +154,7 @@ def read_archive(path: str | Path, *, validate: bool = True) -> Iterator[RawPage
         yield RawPage(
             request=PageRequest(endpoint="import", path=source, params={"file": source, "line": str(number)}),
             body=body,
-            fetched_at=_fetched_at(data),
+            fetched_at=_fetched_at(data, mtime),
         )
 
 
@@ -156,3 +165,54 @@ def read_archives(paths: list[str | Path]) -> Iterator[RawPage]:
         validate_archive(path)
     for path in resolved:
         yield from read_archive(path, validate=False)
+
+
+@dataclass
+class ImportResult:
+    """What `land_archives` wrote: one import run, its raw keys and counts."""
+
+    run_id: str
+    files: list[str] = field(default_factory=list)
+    raw_keys: list[str] = field(default_factory=list)
+    pages: int = 0
+    posts: int = 0
+
+
+def import_run_id(paths: list[Path]) -> str:
+    """Deterministic per set of file contents, so importing the same files again rewrites the same keys."""
+    digest = hashlib.sha256()
+    for path in sorted(paths, key=lambda p: p.name):
+        digest.update(path.name.encode() + b"\0")
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    return f"import-{digest.hexdigest()[:16]}"
+
+
+def land_archives(
+    raw_zone: RawZone,
+    paths: list[str | Path],
+    *,
+    run_id: str | None = None,
+    on_page: Callable[[RawPage, str], None] | None = None,
+) -> ImportResult:
+    """Validate every file, then write all their pages to the raw zone as one import run.
+
+    A malformed file stops the import before any page is written. Re-importing the same files
+    gives the same run id, keys and bytes (idempotent).
+    """
+    resolved = [Path(p) for p in paths]
+    if not resolved:
+        raise InputError("no files to import: pass one or more twarc2 .jsonl/.json(.gz) files")
+    for path in resolved:
+        validate_archive(path)
+    result = ImportResult(run_id=run_id or import_run_id(resolved), files=[str(p) for p in resolved])
+    for path in resolved:
+        for page in read_archive(path, validate=False):
+            result.pages += 1
+            key = raw_zone.write(result.run_id, result.pages, page)
+            result.raw_keys.append(key)
+            result.posts += len(page.payload.get("data") or [])
+            if on_page is not None:
+                on_page(page, key)
+    return result

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 import pyarrow as pa
@@ -41,6 +42,9 @@ class WindowPlan:
     rows: list[dict[int, np.ndarray]]
     distinct_keys: int
     null_key_rows: int
+    created_min: datetime | None = None
+    created_max: datetime | None = None
+    outside_window: int = 0  # winning rows whose created_at is outside the requested window
 
     @property
     def chunks(self) -> int:
@@ -48,10 +52,19 @@ class WindowPlan:
 
 
 def plan_window(
-    storage: LakeStorage, spec: TableSpec, staged: StagedTable, chunk_rows: int | None = None
+    storage: LakeStorage,
+    spec: TableSpec,
+    staged: StagedTable,
+    chunk_rows: int | None = None,
+    window: tuple[datetime | None, datetime | None] = (None, None),
 ) -> WindowPlan:
-    """Find each key's winning row across the window and cut the winners into key-range chunks."""
-    narrow_cols = [*spec.keys, *(["fetched_at"] if "fetched_at" in spec.schema.names else []), SEQ_COLUMN]
+    """Find each key's winning row across the window and cut the winners into key-range chunks.
+
+    With `window` (start inclusive, end exclusive) rows whose ``created_at`` falls outside are
+    counted (flagged for the quality checks, never dropped).
+    """
+    extra = [c for c in ("fetched_at", "created_at") if c in spec.schema.names and c not in spec.keys]
+    narrow_cols = [*spec.keys, *extra, SEQ_COLUMN]
     pieces: list[pa.Table] = []
     row_bytes: list[float] = []
     for part_no, path in enumerate(staged.paths):
@@ -82,8 +95,23 @@ def plan_window(
     order.append((SEQ_COLUMN, "descending"))
     narrow = narrow.sort_by(order)
     first = _first_of_each_key(narrow, spec.keys)
-    winners = narrow.filter(first).select([_PART, _ROW])
+    winners = narrow.filter(first)
     del narrow
+    created_min = created_max = None
+    outside = 0
+    if "created_at" in winners.column_names and winners.num_rows:
+        created = winners["created_at"]
+        created_min, created_max = pc.min(created).as_py(), pc.max(created).as_py()
+        start, end = window
+        outside_mask = None
+        if start is not None:
+            outside_mask = pc.less(created, pa.scalar(start, created.type))
+        if end is not None:
+            late = pc.greater_equal(created, pa.scalar(end, created.type))
+            outside_mask = late if outside_mask is None else pc.or_(outside_mask, late)
+        if outside_mask is not None:
+            outside = int(pc.sum(pc.fill_null(outside_mask, False)).as_py() or 0)
+    winners = winners.select([_PART, _ROW])
 
     if chunk_rows is None:
         avg = (sum(row_bytes) / len(row_bytes)) if row_bytes else 1.0
@@ -98,7 +126,14 @@ def plan_window(
         for part_no in np.unique(chunk_parts):
             by_part[int(part_no)] = np.sort(chunk_rows_[chunk_parts == part_no])
         chunks.append(by_part)
-    return WindowPlan(rows=chunks, distinct_keys=len(parts), null_key_rows=int(null_key_rows))
+    return WindowPlan(
+        rows=chunks,
+        distinct_keys=len(parts),
+        null_key_rows=int(null_key_rows),
+        created_min=created_min,
+        created_max=created_max,
+        outside_window=outside,
+    )
 
 
 def chunk_reader(

@@ -46,6 +46,9 @@ class TableLoad:
     inserted: int = 0
     updated: int = 0
     version: int | None = None
+    created_min: str | None = None  # ISO times of the window's rows (tables with created_at)
+    created_max: str | None = None
+    outside_window: int = 0  # rows whose created_at lies outside [window_start, window_end)
     commits: int = 0  # MERGE commits: 1 unless the window exceeded one chunk (see load.dedup)
     attempts: int = 0
 
@@ -93,12 +96,15 @@ def load_window(
     on_table_loaded: Callable[[TableLoad], None] | None = None,
     flush_bytes: int = DEFAULT_FLUSH_BYTES,
     chunk_rows: int | None = None,
+    window_start: datetime | None = None,
+    window_end: datetime | None = None,
 ) -> LoadSummary:
     """Merge a window's batches into the lake's Delta tables; returns what was loaded.
 
     `batches` is consumed once, streaming. `specs` defaults to `transform.schema.TABLES`.
     `metadata` (e.g. query, window start/end, raw post count) is kept in the completion record.
     `chunk_rows` caps rows per MERGE commit (default: sized from the data, see `load.dedup`).
+    `window_start`/`window_end` (UTC) let the summary count rows created outside the window.
     Raises `StorageError` with one line when the lake is unreachable; rerunning is always safe.
     """
     if not _RUN_ID.match(run_id or ""):
@@ -110,7 +116,12 @@ def load_window(
 
         specs = TABLES
     started = time.monotonic()
-    summary = LoadSummary(run_id=run_id, started_at=_now(), metadata=dict(metadata or {}))
+    summary_window = {
+        key: value.isoformat()
+        for key, value in (("window_start", window_start), ("window_end", window_end))
+        if value is not None
+    }
+    summary = LoadSummary(run_id=run_id, started_at=_now(), metadata={**summary_window, **(metadata or {})})
 
     staging = StagingArea(storage, run_id, {n: s.schema for n, s in specs.items()}, flush_bytes=flush_bytes)
     for batch in batches:
@@ -125,14 +136,15 @@ def load_window(
             continue
         load = TableLoad(table=name, staged_rows=table_staged.rows)
         try:
-            plan = plan_window(storage, spec, table_staged, chunk_rows=chunk_rows)
+            plan = plan_window(
+                storage, spec, table_staged, chunk_rows=chunk_rows, window=(window_start, window_end)
+            )
         except OSError as exc:
             raise storage_error(storage, f"read staged {name!r}", exc) from None
-        load.null_key_rows, load.source_rows, load.commits = (
-            plan.null_key_rows,
-            plan.distinct_keys,
-            plan.chunks,
-        )
+        load.null_key_rows, load.source_rows = plan.null_key_rows, plan.distinct_keys
+        load.commits, load.outside_window = plan.chunks, plan.outside_window
+        load.created_min = plan.created_min.isoformat() if plan.created_min else None
+        load.created_max = plan.created_max.isoformat() if plan.created_max else None
         for chunk in range(plan.chunks):
 
             def source(chunk: int = chunk, spec: TableSpec = spec, staged=table_staged, plan=plan):

@@ -2,6 +2,7 @@
 
 The last-fetched version wins (ties: the later page, then the later position in the page), so a
 re-fetched post carries its newest metrics. Rows whose key is null cannot be merged and are dropped.
+Only key columns are sorted and grouped; the full table is copied once, by a single ``take``.
 """
 
 from __future__ import annotations
@@ -30,15 +31,15 @@ def keep_last_per_key(table: pa.Table, keys: Sequence[str], order_by: str = "fet
     if table.num_rows < 2:
         return table
     if len(keys) == 1 and pc.count_distinct(table[keys[0]]).as_py() == table.num_rows:
-        return table  # the common case: nothing to do, no sort
-    positions = pa.array(np.arange(table.num_rows, dtype=np.int64))
-    ordered = table.take(
-        pc.sort_indices(
-            table.select([order_by]).append_column(_POSITION, positions),
-            sort_keys=[(order_by, "ascending"), (_POSITION, "ascending")],
-        )
-    )
-    ranked = ordered.select(list(keys)).append_column(_POSITION, positions)
-    winners = ranked.group_by(list(keys), use_threads=False).aggregate([(_POSITION, "max")])
-    winner_positions = winners[f"{_POSITION}_max"]
-    return ordered.take(pc.take(winner_positions, pc.sort_indices(winner_positions)))
+        return table  # the common case for posts: nothing to do, no sort
+    stamps = table[order_by].to_numpy().astype(np.int64)
+    if np.all(stamps[1:] >= stamps[:-1]):  # rows already in fetch order (pages arrive in order)
+        order = np.arange(table.num_rows, dtype=np.int64)
+    else:  # stable: equal stamps keep their position order
+        order = np.argsort(stamps, kind="stable").astype(np.int64)
+    ranked = table.select(list(keys)).take(order).append_column(_POSITION, pa.array(order))
+    # Within each key group the max rank is the last in (order_by, position) order.
+    ranked = ranked.append_column("__rank", pa.array(np.arange(len(order), dtype=np.int64)))
+    winners = ranked.group_by(list(keys), use_threads=False).aggregate([("__rank", "max")])
+    winning_ranks = np.sort(winners["__rank_max"].to_numpy())
+    return table.take(pa.array(order[winning_ranks]))

@@ -54,10 +54,12 @@ def _single_line(body: bytes) -> bytes:
 
 
 def _parse(bodies: Sequence[bytes]) -> pa.Table:
-    block = max(_MIN_BLOCK, max(len(b) for b in bodies) + 1)
+    # One block, one thread: measured cheaper in CPU than Arrow's parallel blocks (which cost ~1.6x
+    # the CPU for little wall-clock gain on 2 cores), and it yields single-chunk columns.
+    joined = b"\n".join(bodies)
     return pa_json.read_json(
-        io.BytesIO(b"\n".join(bodies)),
-        read_options=pa_json.ReadOptions(block_size=block),
+        io.BytesIO(joined),
+        read_options=pa_json.ReadOptions(block_size=max(_MIN_BLOCK, len(joined) + 1), use_threads=False),
         parse_options=_PARSE_OPTIONS,
     )
 

@@ -1,0 +1,1 @@
+"""Scripts that run the peers in their own environments (they must not import our package)."""

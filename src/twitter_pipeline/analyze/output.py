@@ -1,0 +1,141 @@
+"""Query results out: a rich table for people, CSV/JSON for tools, Parquet for more analysis.
+
+CSV cannot hold lists or structs, so nested values are written as JSON text there. JSON is one
+array of objects; huge integers (DuckDB sums are 128-bit) stay exact as numbers.
+"""
+
+from __future__ import annotations
+
+import decimal
+import io
+import sys
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from twitter_pipeline.errors import ConfigError, StorageError
+
+FORMATS = ("table", "csv", "json", "parquet")
+CELL_MAX = 60  # characters per cell in the terminal table
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, decimal.Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, date | time | datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def to_json(table: pa.Table) -> bytes:
+    return orjson.dumps(table.to_pylist(), default=_json_default, option=orjson.OPT_NON_STR_KEYS) + b"\n"
+
+
+def _flat_for_csv(table: pa.Table) -> pa.Table:
+    """Nested columns (lists, structs, maps) → JSON text; everything else as is."""
+    columns = []
+    for column in table.columns:
+        nested = pa.types.is_nested(column.type)
+        if nested:
+            column = pa.array(
+                [None if v is None else orjson.dumps(v, default=_json_default).decode() for v in column.to_pylist()],
+                pa.string(),
+            )
+        elif pa.types.is_string_view(column.type):
+            column = column.cast(pa.string())
+        columns.append(column)
+    return pa.table(columns, names=table.column_names)
+
+
+def to_csv(table: pa.Table) -> bytes:
+    sink = io.BytesIO()
+    pacsv.write_csv(_flat_for_csv(table), sink)
+    return sink.getvalue()
+
+
+def cell(value: Any, limit: int = CELL_MAX) -> str:
+    """One terminal cell: one line, cut to `limit` characters with an ellipsis."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, datetime):
+        text = value.isoformat(sep=" ")
+    elif isinstance(value, float):
+        text = f"{value:.6g}"
+    elif isinstance(value, list | dict):
+        text = orjson.dumps(value, default=_json_default).decode()
+    else:
+        text = str(value)
+    text = " ".join(text.split())  # newlines and tabs would break the grid
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def rich_table(table: pa.Table, max_rows: int) -> Any:
+    """A rich Table of the first `max_rows` rows; numbers right-aligned."""
+    from rich.table import Table
+
+    grid = Table(show_lines=False, header_style="bold")
+    for field in table.schema:
+        numeric = pa.types.is_integer(field.type) or pa.types.is_floating(field.type) or pa.types.is_decimal(
+            field.type
+        )
+        grid.add_column(field.name, justify="right" if numeric else "left", overflow="fold")
+    for row in table.slice(0, max_rows).to_pylist():
+        grid.add_row(*(cell(v) for v in row.values()), style=None)
+    return grid
+
+
+def write_result(table: pa.Table, fmt: str, out: str | None, *, max_rows: int = 100, stdout: IO | None = None) -> None:
+    """Write a result in `fmt` to `out` (a file) or stdout; Parquet requires a file."""
+    if fmt not in FORMATS:
+        raise ConfigError(f"--format {fmt!r} is unknown: use {', '.join(FORMATS)}")
+    if fmt == "parquet" and not out:
+        raise ConfigError("--format parquet writes a binary file: add --out result.parquet")
+    if fmt == "table":
+        if out:
+            raise ConfigError("--format table is for the terminal: use --format csv, json or parquet with --out")
+        from rich.console import Console
+
+        console = Console(file=stdout) if stdout is not None else Console()
+        console.print(rich_table(table, max_rows))
+        shown = min(table.num_rows, max_rows)
+        more = f" (showing {shown}; use --max-rows or --format csv/json)" if shown < table.num_rows else ""
+        console.print(f"[dim]{table.num_rows:,} rows{more}[/dim]")
+        return
+    if fmt == "parquet":
+        data = None
+    else:
+        data = to_csv(table) if fmt == "csv" else to_json(table)
+    if not out:
+        stream = stdout or sys.stdout
+        stream.buffer.write(data) if hasattr(stream, "buffer") else stream.write(data.decode())
+        stream.flush()
+        return
+    path = Path(out).expanduser()
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if fmt == "parquet":
+            pq.write_table(_plain_strings(table), tmp)
+        else:
+            tmp.write_bytes(data)
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise StorageError(f"cannot write {path}: {exc.strerror or exc}; choose another --out") from None
+
+
+def _plain_strings(table: pa.Table) -> pa.Table:
+    """string_view → string for Parquet readers that predate views."""
+    fields = [
+        f.with_type(pa.string()) if pa.types.is_string_view(f.type) else f for f in table.schema
+    ]
+    return table.cast(pa.schema(fields)) if fields != list(table.schema) else table

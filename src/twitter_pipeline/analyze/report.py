@@ -1,0 +1,517 @@
+"""The HTML report: run the named queries, draw the charts, render one self-contained page.
+
+One file, no network: charts are SVG data URIs, styles are inline, there is no script. Every
+value that comes from the lake (post text, handles, names, hashtags, places) is HTML-escaped:
+post text is untrusted input.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from twitter_pipeline.analyze import charts, queries
+from twitter_pipeline.analyze.lake_sql import LakeConnection, connect
+from twitter_pipeline.analyze.sentiment import MAX_SCORED_POSTS
+from twitter_pipeline.errors import StorageError
+from twitter_pipeline.logs import event
+from twitter_pipeline.storage import LakeStorage
+
+logger = logging.getLogger("twitter_pipeline.analyze.report")
+
+TEXT_LIMIT = 400  # characters of a post shown in the top-posts table
+_DIGITS = re.compile(r"^[0-9]{1,20}$")
+_HANDLE = re.compile(r"^[A-Za-z0-9_]{1,50}$")
+
+
+@dataclass
+class Section:
+    """One panel of the report: a title, an optional chart and HTML body (already escaped)."""
+
+    key: str
+    title: str
+    body: str
+    note: str = ""
+    wide: bool = False
+
+
+@dataclass
+class Report:
+    """The rendered page and the numbers behind it (tests and the DAG use both)."""
+
+    html: str
+    posts: int
+    charts: int
+    sections: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def e(value: object) -> str:
+    """HTML-escape anything for text and attribute positions."""
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def _n(value: object) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:,.1f}"
+    return f"{value:,}" if isinstance(value, int) else e(value)
+
+
+def _pct(part: float, whole: float) -> str:
+    return f"{100 * part / whole:.1f} %" if whole else "–"
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else "–"
+
+
+def _figure(svg: str, alt: str, caption: str = "") -> str:
+    cap = f"<figcaption>{caption}</figcaption>" if caption else ""
+    return (
+        f'<figure class="chart"><img data-chart="1" src="{charts.data_uri(svg)}" alt="{e(alt)}" '
+        f'loading="eager" decoding="sync">{cap}</figure>'
+    )
+
+
+def _empty(text: str = "No posts in this window.") -> str:
+    return f'<p class="empty">{e(text)}</p>'
+
+
+def _table(headers: list[tuple[str, str]], rows: list[list[str]], cls: str = "") -> str:
+    """headers: (label, css class); rows: cells already escaped."""
+    head = "".join(f'<th class="{c}">{e(h)}</th>' for h, c in headers)
+    body = "".join(
+        "<tr>" + "".join(f'<td class="{c}">{cell}</td>' for (_, c), cell in zip(headers, row, strict=True)) + "</tr>"
+        for row in rows
+    )
+    return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _user(username: object, author_id: object) -> str:
+    if username and _HANDLE.match(str(username)):
+        return f'<a href="https://x.com/{e(username)}">@{e(username)}</a>'
+    return f'<span class="muted">{e(username or author_id or "unknown")}</span>'
+
+
+# -- sections ------------------------------------------------------------------------------------
+def _over_time(lake: LakeConnection, start: Any, end: Any, bucket: str) -> Section:
+    table = queries.posts_over_time(lake, start, end, bucket=bucket)
+    if table.num_rows == 0:
+        return Section("posts-over-time", "Posts over time", _empty(), wide=True)
+    svg = charts.time_bars(table.column("bucket").to_pylist(), table.column("posts").to_pylist())
+    peak = max(table.to_pylist(), key=lambda r: r["posts"])
+    note = f"{e(bucket)} buckets; busiest: {_when(peak['bucket'])} with {peak['posts']:,} posts"
+    return Section(
+        "posts-over-time", "Posts over time", _figure(svg, f"Posts per {bucket}, UTC"), note=note, wide=True
+    )
+
+
+def _ranked(key: str, title: str, table: pa.Table, label: str, prefix: str, colour: str) -> Section:
+    if table.num_rows == 0:
+        return Section(key, title, _empty(f"No {title.lower()} in this window."))
+    labels = [f"{prefix}{v}" for v in table.column(label).to_pylist()]
+    svg = charts.hbar(labels, table.column("posts").to_pylist(), colour=colour)
+    return Section(key, title, _figure(svg, f"{title}: " + ", ".join(labels[:5])), note="by number of posts")
+
+
+def _authors_table(table: pa.Table, metric: str) -> str:
+    if table.num_rows == 0:
+        return _empty()
+    rows = [
+        [
+            _user(r["username"], r["author_id"]),
+            f'<span dir="auto">{e(charts.short(r["name"], 32))}</span>',
+            _n(r["followers"]),
+            _n(r["posts"]),
+            _n(r["engagement"]),
+        ]
+        for r in table.to_pylist()
+    ]
+    headers = [("author", ""), ("name", ""), ("followers", "num"), ("posts", "num"), ("engagement", "num")]
+    headers = [(h, c + (" sorted" if h == metric else "")) for h, c in headers]
+    return _table(headers, rows)
+
+
+def _languages(lake: LakeConnection, start: Any, end: Any) -> Section:
+    table = queries.language_mix(lake, start, end)
+    if table.num_rows == 0:
+        return Section("languages", "Language mix", _empty())
+    rows = table.to_pylist()
+    top, rest = rows[:11], rows[11:]
+    labels = [r["lang"] for r in top] + (["other"] if rest else [])
+    values = [r["posts"] for r in top] + ([sum(r["posts"] for r in rest)] if rest else [])
+    svg = charts.hbar(labels, values, colour=charts.PALETTE[1])
+    note = f"{len(rows)} language tags detected by X; und = undetermined"
+    return Section("languages", "Language mix", _figure(svg, "Posts per language"), note=note)
+
+
+def _engagement(lake: LakeConnection, start: Any, end: Any, posts: int) -> Section:
+    table = queries.engagement_distribution(lake, start, end)
+    if posts == 0:
+        return Section("engagement", "Engagement distribution", _empty())
+    svg = charts.columns(table.column("bucket").to_pylist(), table.column("posts").to_pylist(),
+                         colour=charts.PALETTE[4])
+    return Section(
+        "engagement", "Engagement distribution", _figure(svg, "Posts per engagement bucket"),
+        note="engagement = likes + reposts + replies + quotes, at fetch time",
+    )
+
+
+def _post_types(lake: LakeConnection, start: Any, end: Any, posts: int) -> Section:
+    table = queries.post_type_mix(lake, start, end)
+    if posts == 0:
+        return Section("post-types", "Originals, replies, quotes, reposts", _empty())
+    labels = table.column("kind").to_pylist()
+    values = table.column("posts").to_pylist()
+    svg = charts.columns(labels, values, colour=charts.PALETTE[2])
+    note = " · ".join(f"{k} {_pct(v, posts)}" for k, v in zip(labels, values, strict=True))
+    return Section("post-types", "Originals, replies, quotes, reposts",
+                   _figure(svg, "Posts by kind"), note=note + " (one kind per post: repost > reply > quote)")
+
+
+def _media(lake: LakeConnection, start: Any, end: Any, posts: int) -> Section:
+    table = queries.media_share(lake, start, end)
+    if posts == 0:
+        return Section("media", "Media", _empty())
+    labels = [("no media" if k == "none" else k.replace("_", " ")) for k in table.column("media_type").to_pylist()]
+    svg = charts.hbar(labels, table.column("posts").to_pylist(), colour=charts.PALETTE[3])
+    with_media = posts - sum(r["posts"] for r in table.to_pylist() if r["media_type"] == "none")
+    return Section("media", "Media", _figure(svg, "Posts per media type"),
+                   note=f"{_pct(with_media, posts)} of posts carry media; a post with two types counts in both")
+
+
+def _places(lake: LakeConnection, start: Any, end: Any, geotagged: int, posts: int) -> Section:
+    table = queries.places(lake, start, end, limit=12)
+    if table.num_rows == 0:
+        text = "No tagged places in this window." if posts else "No posts in this window."
+        return Section("places", "Places", _empty(text))
+    rows = table.to_pylist()
+    labels = [r["place"] for r in rows]
+    svg = charts.hbar(labels, [r["posts"] for r in rows], colour=charts.PALETTE[5])
+    return Section("places", "Places", _figure(svg, "Posts per tagged place"),
+                   note=f"{_pct(geotagged, posts)} of posts are geotagged ({geotagged:,})")
+
+
+def _top_posts(lake: LakeConnection, start: Any, end: Any) -> Section:
+    table = queries.top_posts(lake, start, end, limit=10)
+    if table.num_rows == 0:
+        return Section("top-posts", "Top posts by engagement", _empty(), wide=True)
+    rows = []
+    for r in table.to_pylist():
+        text = r["text"] or ""
+        if len(text) > TEXT_LIMIT:
+            text = text[: TEXT_LIMIT - 1] + "…"
+        lang = r["lang"] if r["lang"] and re.match(r"^[A-Za-z-]{1,12}$", r["lang"]) else ""
+        link = ""
+        if _DIGITS.match(str(r["id"])):
+            link = f' <a class="muted" href="https://x.com/i/web/status/{e(r["id"])}">open</a>'
+        rows.append(
+            [
+                _user(r["username"], r["author_id"]) + f'<div class="muted small">{_when(r["created_at"])}</div>',
+                f'<div class="post" dir="auto" lang="{e(lang)}">{e(text)}</div>'
+                f'<div class="muted small">{e(lang or "?")}{link}</div>',
+                _n(r["likes"]),
+                _n(r["reposts"]),
+                _n(r["replies"]),
+                _n(r["quotes"]),
+                f"<b>{_n(r['engagement'])}</b>",
+            ]
+        )
+    headers = [("author", "author"), ("post", "text"), ("likes", "num"), ("reposts", "num"),
+               ("replies", "num"), ("quotes", "num"), ("engagement", "num sorted")]
+    return Section("top-posts", "Top posts by engagement", _table(headers, rows, "posts"), wide=True)
+
+
+def _sentiment(lake: LakeConnection, start: Any, end: Any, bucket: str) -> Section:
+    table = queries.sentiment_over_time(lake, start, end, bucket=bucket)
+    if table.num_rows == 0:
+        return Section("sentiment", "Sentiment over time", _empty(), wide=True)
+    data = table.to_pydict()
+    english, scored = sum(data["english"]), sum(data["scored"])
+    unscored = sum(data["unscored"])
+    svg = charts.sentiment_bars(
+        data["bucket"],
+        {name: data[name] for name in ("positive", "neutral", "negative")} | {"unscored": data["unscored"]},
+        data["mean_compound"],
+    )
+    positive, negative = sum(data["positive"]), sum(data["negative"])
+    note = (
+        f"English posts scored with VADER (compound ≥ 0.05 positive, ≤ −0.05 negative): "
+        f"{_pct(positive, english)} positive, {_pct(negative, english)} negative. "
+        f"{unscored:,} posts in other languages are shown as not scored — VADER reads English only."
+    )
+    if scored < english:
+        note += f" Estimated from a deterministic sample of {scored:,} of {english:,} English posts."
+    return Section("sentiment", "Sentiment over time", _figure(svg, "Posts per sentiment over time"),
+                   note=note, wide=True)
+
+
+def _api_errors(lake: LakeConnection) -> Section:
+    table = queries.api_errors(lake)
+    title = "Partial API errors"
+    if table.num_rows == 0:
+        return Section("api-errors", title, _empty("No partial errors recorded in this lake."))
+    rows = [[f'<span dir="auto">{e(r["title"])}</span>', e(r["resource_type"]), _n(r["errors"])]
+            for r in table.to_pylist()]
+    note = "objects X could not return next to the results (deleted, protected, suspended…), whole lake"
+    return Section("api-errors", title, _table([("problem", ""), ("resource", ""), ("errors", "num")], rows),
+                   note=note)
+
+
+def _quality(lake: LakeConnection) -> Section:
+    if not lake.has("quality"):
+        body = _empty(
+            "No data-quality results in this lake yet: checks run after each load "
+            "(twitter-pipeline run without --no-quality) and land in the quality table."
+        )
+        return Section("quality", "Data quality", body, wide=True)
+    history = queries.quality_history(lake).to_pylist()
+    latest = queries.quality_checks(lake, limit_runs=1).to_pylist()
+    failed = [r for r in latest if r["passed"] is False]
+    badge = (
+        '<span class="badge ok">all checks passed</span>'
+        if latest and not failed
+        else f'<span class="badge bad">{len(failed)} failed</span>'
+        if failed
+        else ""
+    )
+    summary = " · ".join(
+        f"{e(h['severity'])}: {h['failed']:,} failed of {h['checks']:,} checks over {h['runs']:,} runs"
+        for h in history
+    )
+    rows = [
+        [
+            '<span class="badge ok">pass</span>' if r["passed"] else '<span class="badge bad">fail</span>',
+            e(r["table"]),
+            e(r["check"]),
+            e(r["severity"]),
+            e(charts.short(r["observed"], 40)),
+            e(charts.short(r["expected"], 40)),
+            f'<span dir="auto">{e(charts.short(r["detail"], 160))}</span>',
+        ]
+        for r in latest
+    ]
+    headers = [("result", ""), ("table", ""), ("check", ""), ("severity", ""), ("observed", "num"),
+               ("expected", "num"), ("detail", "")]
+    run = latest[0] if latest else None
+    head = (
+        f"<p>Latest run <code>{e(run['run_id'])}</code> checked {_when(run['checked_at'])} {badge}</p>"
+        if run
+        else ""
+    )
+    body = head + (_table(headers, rows) if rows else _empty("The quality table is empty."))
+    return Section("quality", "Data quality", body, note=summary, wide=True)
+
+
+# -- page -----------------------------------------------------------------------------------------
+def build_report(
+    lake: LakeStorage | str,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    *,
+    now: datetime | None = None,
+    title: str = "X posts report",
+) -> Report:
+    """Query the lake and render the whole report (a new or empty lake gives a report that says so)."""
+    started = time.monotonic()
+    storage = lake if isinstance(lake, LakeStorage) else LakeStorage(lake)
+    with connect(storage, declared=True) as con:
+        head = queries.summary(con, start, end).to_pylist()[0]
+        posts = int(head["posts"])
+        counts = queries.table_counts(con)
+        first, last = head["first_post"], head["last_post"]
+        bucket = queries.choose_bucket((end or last) - (start or first)) if (first and last) else "1 hour"
+        sections = [
+            _over_time(con, start, end, bucket),
+            _sentiment(con, start, end, bucket),
+            _ranked("hashtags", "Top hashtags", queries.top_hashtags(con, start, end), "hashtag", "#",
+                    charts.ACCENT),
+            _ranked("mentions", "Top mentioned accounts", queries.top_mentions(con, start, end), "username",
+                    "@", charts.PALETTE[6]),
+            Section("active-authors", "Most active authors",
+                    _authors_table(queries.most_active_authors(con, start, end), "posts"),
+                    note="by posts in the window"),
+            Section("engaged-authors", "Most engaged authors",
+                    _authors_table(queries.most_engaged_authors(con, start, end), "engagement"),
+                    note="by total engagement of their posts in the window"),
+            _languages(con, start, end),
+            _post_types(con, start, end, posts),
+            _engagement(con, start, end, posts),
+            _media(con, start, end, posts),
+            _top_posts(con, start, end),
+            _places(con, start, end, int(head["geotagged_posts"]), posts),
+            _api_errors(con),
+            _quality(con),
+        ]
+    page = _page(title, storage.uri, start, end, now or datetime.now(UTC), head, counts, sections)
+    seconds = round(time.monotonic() - started, 2)
+    chart_count = page.count('data-chart="1"')
+    event(logger, "report built", posts=posts, charts=chart_count, seconds=seconds)
+    return Report(html=page, posts=posts, charts=chart_count, sections=[s.key for s in sections], seconds=seconds)
+
+
+def _kpi(label: str, value: str, sub: str = "") -> str:
+    small = f'<div class="kpi-sub">{sub}</div>' if sub else ""
+    return f'<div class="kpi"><div class="kpi-value">{value}</div><div class="kpi-label">{e(label)}</div>{small}</div>'
+
+
+def _page(
+    title: str,
+    lake_uri: str,
+    start: datetime | None,
+    end: datetime | None,
+    now: datetime,
+    head: dict[str, Any],
+    counts: dict[str, int],
+    sections: list[Section],
+) -> str:
+    posts = int(head["posts"])
+    if start or end:
+        window = f"{_when(start) if start else 'the beginning'} → {_when(end) if end else 'now'}"
+    else:
+        window = "everything in the lake"
+    span = f"{_when(head['first_post'])} → {_when(head['last_post'])}" if posts else "no posts"
+    kpis = "".join(
+        [
+            _kpi("posts", _n(posts)),
+            _kpi("authors", _n(head["authors"])),
+            _kpi("languages", _n(head["languages"]), f"{_pct(head['english_posts'], posts)} English"),
+            _kpi("engagement", charts._thousands(head["engagement"]) if posts else "0",
+                 f"{charts._thousands(head['likes'])} likes"),
+            _kpi("with media", _pct(head["posts_with_media"], posts), f"{_n(head['posts_with_media'])} posts"),
+            _kpi("geotagged", _pct(head["geotagged_posts"], posts), f"{_n(head['geotagged_posts'])} posts"),
+        ]
+    )
+    inventory = " · ".join(f"{e(name)} {count:,}" for name, count in counts.items()) or "no tables yet"
+    banner = ""
+    if posts == 0:
+        hint = (
+            "This lake has no tables yet: collect posts first, e.g. <code>twitter-pipeline run</code>."
+            if not counts
+            else "No posts were created in this window: widen it with --start/--end."
+        )
+        banner = f'<div class="banner">{hint}</div>'
+    cards = []
+    for s in sections:
+        note = f'<p class="note">{s.note}</p>' if s.note else ""
+        cls = "card wide" if s.wide else "card"
+        cards.append(f'<section class="{cls}" id="{e(s.key)}"><h2>{e(s.title)}</h2>{note}{s.body}</section>')
+    return f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="twitter-pipeline report">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
+<title>{e(title)} — {e(lake_uri)}</title>
+<style>{_CSS}</style>
+</head>
+<body>
+<header>
+  <div class="wrap">
+    <h1>{e(title)}</h1>
+    <dl class="meta">
+      <div><dt>lake</dt><dd><code>{e(lake_uri)}</code></dd></div>
+      <div><dt>window</dt><dd>{window}</dd></div>
+      <div><dt>posts from</dt><dd>{span}</dd></div>
+      <div><dt>generated</dt><dd>{_when(now)}</dd></div>
+    </dl>
+    <div class="kpis">{kpis}</div>
+    <p class="inventory">rows per table (whole lake): {inventory}</p>
+  </div>
+</header>
+<main class="wrap">
+{banner}
+<div class="grid">
+{"".join(cards)}
+</div>
+</main>
+<footer class="wrap">Made by <code>twitter-pipeline report</code>. Every panel is a query in
+<code>twitter_pipeline.analyze.queries</code>; explore further with <code>twitter-pipeline sql</code>.
+Times are UTC. Counts are snapshots at fetch time.</footer>
+</body>
+</html>
+"""
+
+
+_CSS = """
+:root { --ink:#1f2933; --muted:#616e7c; --line:#e4e7eb; --bg:#f5f7fa; --card:#fff; --accent:#2563eb;
+  --font: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", "Noto Sans", "Noto Sans CJK JP",
+  "Noto Sans Arabic", Arial, sans-serif, "Apple Color Emoji", "Segoe UI Emoji", "Noto Color Emoji"; }
+* { box-sizing: border-box; }
+body { margin:0; background:var(--bg); color:var(--ink); font: 15px/1.5 var(--font); }
+.wrap { max-width: 1240px; margin: 0 auto; padding: 0 24px; }
+header { background: #0f172a; color: #f8fafc; padding: 28px 0 22px; }
+header h1 { margin: 0 0 12px; font-size: 26px; font-weight: 650; letter-spacing: -0.01em; }
+.meta { display:flex; flex-wrap:wrap; gap: 6px 28px; margin: 0 0 18px; font-size: 14px; }
+.meta div { display:flex; gap: 8px; } .meta dt { color:#94a3b8; } .meta dd { margin:0; }
+header code { color:#e2e8f0; background: rgba(255,255,255,.08); padding: 1px 6px; border-radius: 4px; }
+.kpis { display:grid; grid-template-columns: repeat(auto-fit, minmax(150px, 1fr)); gap: 12px; }
+.kpi { background: rgba(255,255,255,.06); border: 1px solid rgba(255,255,255,.1); border-radius: 10px;
+  padding: 12px 14px; }
+.kpi-value { font-size: 26px; font-weight: 650; font-variant-numeric: tabular-nums; }
+.kpi-label { color:#cbd5e1; font-size: 13px; text-transform: uppercase; letter-spacing: .05em; }
+.kpi-sub { color:#94a3b8; font-size: 12.5px; }
+.inventory { color:#94a3b8; font-size: 12.5px; margin: 14px 0 0; }
+main { padding-top: 22px; padding-bottom: 12px; }
+.grid { display:grid; grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 18px; }
+.card { background: var(--card); border: 1px solid var(--line); border-radius: 12px; padding: 18px 20px;
+  min-width: 0; }
+.card.wide { grid-column: 1 / -1; }
+@media (max-width: 900px) { .grid { grid-template-columns: 1fr; } }
+h2 { font-size: 17px; margin: 0 0 2px; font-weight: 650; }
+.note { color: var(--muted); font-size: 13px; margin: 0 0 10px; }
+figure.chart { margin: 6px 0 0; } figure.chart img { display:block; max-width:100%; height:auto; }
+figcaption { color: var(--muted); font-size: 12.5px; }
+table { width:100%; border-collapse: collapse; font-size: 14px; }
+th { text-align:left; color: var(--muted); font-weight: 600; font-size: 12.5px; text-transform: uppercase;
+  letter-spacing: .04em; border-bottom: 1px solid var(--line); padding: 6px 8px; }
+td { border-bottom: 1px solid var(--line); padding: 7px 8px; vertical-align: top; }
+tbody tr:nth-child(even) td { background: #fafbfc; }
+.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+th.sorted { color: var(--ink); }
+td.text { width: 60%; } td.author { white-space: nowrap; }
+.post { white-space: pre-wrap; overflow-wrap: anywhere; unicode-bidi: plaintext; }
+a { color: var(--accent); text-decoration: none; } a:hover { text-decoration: underline; }
+.muted { color: var(--muted); } .small { font-size: 12.5px; }
+.empty { color: var(--muted); font-style: italic; margin: 10px 0; }
+.banner { background: #fff7ed; border: 1px solid #fed7aa; color: #9a3412; border-radius: 10px;
+  padding: 12px 16px; margin-bottom: 18px; }
+.badge { display:inline-block; border-radius: 999px; padding: 0 9px; font-size: 12.5px; font-weight: 600; }
+.badge.ok { background:#dcfce7; color:#166534; } .badge.bad { background:#fee2e2; color:#991b1b; }
+code { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, "DejaVu Sans Mono", monospace;
+  font-size: .92em; }
+footer { color: var(--muted); font-size: 12.5px; padding-top: 8px; padding-bottom: 28px; }
+"""
+
+
+def write_report(report: Report, out: str | Path) -> Path:
+    """Write the page to a local file atomically (a reader never sees half a report)."""
+    path = Path(out).expanduser()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(report.html, encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        raise StorageError(f"cannot write the report to {path}: {exc.strerror or exc}; pick another --out") from None
+    return path
+
+
+def publish_report(lake: LakeStorage | str, key: str, start: datetime | None = None,
+                   end: datetime | None = None) -> str:
+    """Build the report and store it in the lake under `key` (Airflow DAG); returns its URI."""
+    storage = lake if isinstance(lake, LakeStorage) else LakeStorage(lake)
+    report = build_report(storage, start, end)
+    storage.write_bytes(key, report.html.encode("utf-8"))
+    return storage.location(key)

@@ -1,0 +1,85 @@
+"""`sql` and `report`: look at what is in the lake."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from twitter_pipeline.cli.app import app
+from twitter_pipeline.settings import load_settings
+
+LAKE_HELP = "The lake to read: a local folder or s3://bucket/prefix. Default: TWITTER_PIPELINE_LAKE or ./lake."
+
+
+@app.command()
+def sql(
+    query: str = typer.Argument(
+        ...,
+        help="One SQL statement (DuckDB dialect). Every lake table is a view: tweets, users, hashtags, "
+        "mentions, urls, media, places, polls, tweet_references, included_tweets, api_errors, quality… "
+        "e.g. \"SELECT lang, count(*) FROM tweets GROUP BY 1 ORDER BY 2 DESC\".",
+    ),
+    lake: str | None = typer.Option(None, "--lake", help=LAKE_HELP),
+    fmt: str = typer.Option(
+        "table",
+        "--format",
+        "-f",
+        help="table: a grid for the terminal (long text cut to 60 characters); csv: comma-separated with "
+        "a header (lists/structs as JSON text); json: one JSON array of objects; parquet: a Parquet file "
+        "(needs --out).",
+    ),
+    out: str | None = typer.Option(
+        None, "--out", "-o", help="Write csv/json/parquet to this file instead of stdout (replaced atomically)."
+    ),
+    max_rows: int = typer.Option(
+        100, "--max-rows", min=1, help="Rows shown by --format table (the others always write every row)."
+    ),
+) -> None:
+    """Run SQL over the lake's Delta tables with DuckDB (local folder or S3, no extensions needed)."""
+    from twitter_pipeline.analyze import connect
+    from twitter_pipeline.analyze.output import FORMATS, write_result
+    from twitter_pipeline.errors import ConfigError
+
+    if fmt not in FORMATS:
+        raise ConfigError(f"--format {fmt!r} is unknown: use {', '.join(FORMATS)}")
+    if fmt == "parquet" and not out:
+        raise ConfigError("--format parquet writes a binary file: add --out result.parquet")
+    settings = load_settings(lake=lake)
+    with connect(settings.lake) as con:
+        result = con.query(query)
+    write_result(result, fmt, out, max_rows=max_rows)
+
+
+@app.command()
+def report(
+    lake: str | None = typer.Option(None, "--lake", help=LAKE_HELP),
+    out: Path = typer.Option(
+        Path("report.html"), "--out", "-o", help="The HTML file to write (one self-contained file, no network)."
+    ),
+    start: str | None = typer.Option(
+        None, "--start", help="Only posts created at or after this time, ISO 8601 (UTC if no offset). "
+        "Default: the first post in the lake."
+    ),
+    end: str | None = typer.Option(
+        None, "--end", help="Only posts created before this time, ISO 8601 (exclusive). Default: the last post."
+    ),
+) -> None:
+    """Write an HTML report with charts: activity, hashtags, mentions, authors, languages, engagement,
+    post kinds, media, places, sentiment and data quality."""
+    from twitter_pipeline.analyze.report import build_report, write_report
+    from twitter_pipeline.cli.progress import err_console
+    from twitter_pipeline.errors import ConfigError
+    from twitter_pipeline.pipeline import parse_time
+
+    start_at, end_at = parse_time(start, "--start"), parse_time(end, "--end")
+    if start_at and end_at and start_at >= end_at:
+        raise ConfigError("--start must be before --end")
+    settings = load_settings(lake=lake)
+    with err_console.status("querying the lake and drawing charts…"):
+        built = build_report(settings.lake, start_at, end_at)
+        path = write_report(built, out)
+    err_console.print(
+        f"report: {path} ({built.posts:,} posts, {built.charts} charts, {len(built.html) / 1e6:.1f} MB, "
+        f"{built.seconds:.1f} s)"
+    )

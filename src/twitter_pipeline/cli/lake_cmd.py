@@ -1,0 +1,86 @@
+"""`maintain`: keep the lake's Delta tables fast and small (compaction + vacuum)."""
+
+from __future__ import annotations
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from twitter_pipeline.cli.app import app
+from twitter_pipeline.cli.progress import err_console, out_console
+from twitter_pipeline.errors import ConfigError
+from twitter_pipeline.load.maintain import DEFAULT_RETENTION_HOURS, list_tables, maintain_table
+from twitter_pipeline.settings import load_settings
+from twitter_pipeline.storage import LakeStorage
+
+
+@app.command()
+def maintain(
+    lake: str | None = typer.Option(
+        None,
+        "--lake",
+        help="The lake to maintain: a local folder or s3://bucket/prefix. "
+        "Default: TWITTER_PIPELINE_LAKE or ./lake.",
+    ),
+    retention_hours: int = typer.Option(
+        DEFAULT_RETENTION_HOURS,
+        "--retention-hours",
+        min=0,
+        help="Vacuum deletes data files no table version newer than this many hours needs. "
+        "Time travel and readers still scanning older versions need those files: keep it above "
+        "your longest-running query (default: 168 = one week, Delta's own default).",
+    ),
+    table: list[str] | None = typer.Option(
+        None,
+        "--table",
+        "-t",
+        help="Only this table (repeat for several, e.g. -t tweets -t users). Default: every table "
+        "under <lake>/tables.",
+    ),
+) -> None:
+    """Compact small files into large ones and vacuum files older versions no longer need.
+
+    Safe while loads run (concurrent commits are retried); rows never change, only files.
+    """
+    settings = load_settings(lake=lake)
+    storage = LakeStorage(settings.lake)
+    names = list_tables(storage)
+    if table:
+        unknown = sorted(set(table) - set(names))
+        if unknown:
+            known = ", ".join(names) or "none yet"
+            raise ConfigError(f"no table {', '.join(unknown)} in {storage.uri}: choose from {known}")
+        names = [n for n in names if n in table]
+    if not names:
+        err_console.print(f"no tables in {storage.uri} yet: nothing to maintain")
+        return
+
+    results = []
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[current]}"),
+        TimeElapsedColumn(),
+        console=err_console,
+    ) as progress:
+        task = progress.add_task("maintaining", total=len(names), current="")
+        for name in names:
+            progress.update(task, current=name)
+            results.append(maintain_table(storage, name, retention_hours=retention_hours))
+            progress.advance(task)
+
+    summary = Table(title=f"lake upkeep: {storage.uri}", title_justify="left")
+    for column in ("table", "files before", "files after", "compacted", "written", "vacuumed", "version"):
+        summary.add_column(column, justify="left" if column == "table" else "right")
+    for r in results:
+        summary.add_row(
+            r.table,
+            str(r.files_before),
+            str(r.files_after),
+            str(r.files_compacted),
+            str(r.files_written),
+            str(r.files_vacuumed),
+            str(r.version),
+        )
+    out_console.print(summary)
