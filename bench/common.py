@@ -125,5 +125,7 @@ def machine_description() -> list[tuple[str, str]]:
     ]
 
 
-def rate(count: float, seconds: float) -> str:
-    return f"{count / seconds:,.0f}/s" if seconds > 0 else "n/a"
+def rate(count: float, seconds: float, unit: str = "") -> str:
+    if seconds <= 0:
+        return "n/a"
+    return f"{count / seconds:,.0f} {unit}/s" if unit else f"{count / seconds:,.0f}/s"

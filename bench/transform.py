@@ -54,11 +54,11 @@ def run_naive_pandas(lines: list[bytes]) -> int:
     frames: dict[str, list] = {}
     for line in lines:
         page = orjson.loads(line)
-        frames.setdefault("tweets", []).append(pd.json_normalize(page.get("data") or []))
+        frames.setdefault("data", []).append(pd.json_normalize(page.get("data") or []))
         for name, items in (page.get("includes") or {}).items():
-            frames.setdefault(name, []).append(pd.json_normalize(items))
+            frames.setdefault(f"includes.{name}", []).append(pd.json_normalize(items))
     tables = {name: pd.concat(parts, ignore_index=True) for name, parts in frames.items()}
-    return len(tables["tweets"])
+    return len(tables["data"])
 
 
 def run_bare_parse(lines: list[bytes]) -> int:
@@ -107,7 +107,9 @@ def profile_ours(lines: list[bytes], top: int = 12) -> str:
     return text[start:].rstrip() if start >= 0 else text.rstrip()
 
 
-def bench_transform(archive: Archive, rounds: int, twarc_python: Path | None, log=print) -> Section:
+def bench_transform(
+    archive: Archive, rounds: int, twarc_python: Path | None, log=print, profile: bool = False
+) -> Section:
     section = Section("transform")
     lines = archive.lines()
     for fn in IN_PROCESS.values():  # warm-up: imports, caches, first-touch of the lines
@@ -139,7 +141,7 @@ def bench_transform(archive: Archive, rounds: int, twarc_python: Path | None, lo
     )
     for name, values in times.items():
         note = f"median of {len(values)}: {median(values):.2f} s; rows {counts.get(name, 0):,}"
-        section.rows.append(Row("transform", name, rate(posts, median(values)) + " posts", note))
+        section.rows.append(Row("transform", name, rate(posts, median(values), "posts"), note))
     if twarc_info:
         extra = twarc_info.get("extra_input_columns") or []
         section.details.append(
@@ -189,7 +191,7 @@ def bench_transform(archive: Archive, rounds: int, twarc_python: Path | None, lo
         section.details.append(
             f"MISSED: ours takes {ratio:.2f}× the bare parse, {ratio / TARGET_VS_FLOOR:.2f}× over the target."
         )
-    if missed:
+    if missed or profile:
         section.details.append("cProfile of one run of ours (top by own time):\n\n```\n" + profile_ours(lines) + "\n```")
     return section
 

@@ -4,11 +4,14 @@
 One run per **data interval** (hourly by default): the run collects exactly the posts created in
 `[data_interval_start, data_interval_end)` (UTC), so reruns and backfills touch one window only.
 
-| task | what it does | passes on (XCom) |
-|---|---|---|
-| `extract` | search the X API (or the built-in emulator) for the window; every response page is kept as received in `<lake>/raw/` with a checkpoint, so a retry resumes | the small manifest dict: window, endpoint, page keys — never data, never secrets |
-| `load` | transform the window's raw pages and MERGE them into the Delta tables `<lake>/tables/*` (tweets, users, media, …) — idempotent: rerunning a window changes nothing | a load report (rows per table) |
-| `check_quality` | data-quality checks on the loaded window; an error fails the run without retries. On success emits an **Asset event** for `<lake>/tables/tweets` so downstream DAGs can be scheduled on fresh data | the quality report |
+1. **`extract`** (pool `x_api`) — search the X API (or the built-in emulator) for the window.
+   Every response page is kept as received in `<lake>/raw/` with a checkpoint, so a retry resumes.
+   XCom: the small manifest dict (window, endpoint, counts, manifest key) — never data, never secrets.
+2. **`load`** — transform the window's raw pages and MERGE them into the Delta tables
+   `<lake>/tables/*` (tweets, users, media, …). Idempotent: rerunning a window changes nothing.
+3. **`check_quality`** — data-quality checks on the loaded window; an error fails the run without
+   retries. On success it emits an **Asset event** for `<lake>/tables/tweets`, so downstream DAGs
+   can be scheduled on fresh data (`schedule=[Asset(...)]`).
 
 **Endpoint.** Recent search reaches only 7 days back: windows older than that (backfills) use
 full-archive search (`/2/tweets/search/all`, needs a pay-per-use or Pro/Enterprise plan).
@@ -55,7 +58,9 @@ def _tables_uri(lake: str, table: str) -> str:
     return f"file://{os.path.abspath(os.path.expanduser(lake))}/tables/{table}"
 
 
-TWEETS_TABLE = Asset(name="twitter_pipeline.tweets", uri=_tables_uri(LAKE, "tweets"), group="twitter_pipeline")
+TWEETS_TABLE = Asset(
+    name="twitter_pipeline.tweets", uri=_tables_uri(LAKE, "tweets"), group="twitter_pipeline"
+)
 
 
 @dag(
@@ -77,7 +82,9 @@ TWEETS_TABLE = Asset(name="twitter_pipeline.tweets", uri=_tables_uri(LAKE, "twee
 )
 def twitter_pipeline() -> None:
     @task(pool=X_API_POOL, execution_timeout=timedelta(minutes=50))
-    def extract(data_interval_start: datetime | None = None, data_interval_end: datetime | None = None) -> dict:
+    def extract(
+        data_interval_start: datetime | None = None, data_interval_end: datetime | None = None
+    ) -> dict:
         """Collect the run's window into the raw zone; return the manifest (small, JSON, no secrets)."""
         from twitter_pipeline import pipeline
         from twitter_pipeline.orchestration.credentials import resolve_bearer_token

@@ -291,12 +291,33 @@ def load(
     )
 
 
-def check_quality(settings: Settings, manifest: ExtractManifest) -> Any:
-    """Run the data-quality checks for a loaded window; raises QualityError on an error-level failure."""
-    from twitter_pipeline.quality import run_checks
+def check_quality(settings: Settings, manifest: ExtractManifest, loaded: Any = None) -> Any:
+    """Run and store the data-quality checks of a loaded window; raises QualityError on an error.
+
+    `loaded` is the `LoadSummary` of the window; without it (a separate Airflow task) the
+    window's completion record in the lake supplies the same facts.
+    """
+    from twitter_pipeline.errors import PipelineError
+    from twitter_pipeline.quality import check_window
 
     storage = LakeStorage(manifest.lake or settings.lake)
-    return run_checks(storage, manifest)
+    summary = loaded if loaded is not None else _load_summary_from_record(storage, manifest.run_id)
+    if summary is None:
+        raise PipelineError(f"run {manifest.run_id} has no completed load: run the load step first")
+    report = check_window(storage, summary, raw_posts=manifest.posts)
+    report.raise_for_errors()
+    return report
+
+
+def _load_summary_from_record(storage: LakeStorage, run_id: str) -> Any:
+    from twitter_pipeline.load import LoadSummary, TableLoad, read_run_record
+
+    record = read_run_record(storage, run_id)
+    if not record:
+        return None
+    tables = {name: TableLoad(**values) for name, values in (record.get("tables") or {}).items()}
+    names = set(LoadSummary.__dataclass_fields__) - {"tables"}
+    return LoadSummary(tables=tables, **{k: v for k, v in record.items() if k in names})
 
 
 def run(settings: Settings, **options: Any) -> RunSummary:
@@ -335,8 +356,14 @@ def _load_into(
     summary.table_rows = {name: t.source_rows for name, t in loaded.tables.items()}
     summary.users = summary.table_rows.get("users", 0)
     if check:
-        report = check_quality(settings, manifest)
-        summary.quality = report.to_dict() if hasattr(report, "to_dict") else dict(report)
+        report = check_quality(settings, manifest, loaded)
+        summary.quality = {
+            "checks": len(report.results),
+            "errors": len(report.errors),
+            "warnings": len(report.warnings),
+            "headline": f"{len(report.results)} checks, {len(report.errors)} errors, "
+            f"{len(report.warnings)} warnings",
+        }
 
 
 # -- import of saved archives ------------------------------------------------------------------
@@ -366,14 +393,16 @@ def import_files(
     raw = RawZone(storage)
     run_id = "import-" + _content_hash(files)
     keys: list[str] = []
-    posts = errors = 0
+    post_ids: set[str] = set()  # archives overlap: count distinct posts, as the tables will
+    errors = 0
     for seq, page in enumerate(read_archives(files), start=1):
         key = raw.write(run_id, seq, page)
         keys.append(key)
-        posts += page.result_count if page.payload.get("data") else 0
+        post_ids.update(str(post.get("id")) for post in page.payload.get("data") or [])
         errors += len(page.payload.get("errors") or [])
         if on_page is not None:
             on_page(page, key)
+    posts = len(post_ids)
     manifest = ExtractManifest(
         run_id=run_id,
         lake=storage.uri,

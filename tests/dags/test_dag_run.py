@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.dags.conftest import DAG_ID, load_dag
+from twitter_pipeline.emulator.constants import DEMO_QUERY
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -88,7 +89,7 @@ def test_three_consecutive_intervals_then_rerun_changes_nothing(airflow_db: Path
 def test_lake_on_s3(airflow_db: Path, pipeline_env: Path, s3_lake_uri: str, monkeypatch) -> None:
     monkeypatch.setenv("TWITTER_PIPELINE_LAKE", s3_lake_uri)
     assert load_dag().get_task("check_quality").outlets[0].uri == f"{s3_lake_uri}/tables/tweets"
-    start, end = _last_complete_hours(1)[0]
+    _, end = _last_complete_hours(1)[0]
     run = _run(end)
     manifest = _xcoms(run.run_id)["extract"]
     assert manifest["lake"] == s3_lake_uri
@@ -106,10 +107,11 @@ def test_token_from_connection_reaches_the_api_and_never_leaks(
     secret = "tp-test-bearer-0123456789abcdefXYZ"
     with EmulatorServer(EmulatorConfig(token=secret)) as emulator:
         monkeypatch.setenv("X_API_BASE_URL", emulator.base_url)
+        monkeypatch.setenv("TWITTER_PIPELINE_QUERY", DEMO_QUERY)
         monkeypatch.setenv(
             "AIRFLOW_CONN_X_API_DEFAULT", json.dumps({"conn_type": "http", "password": secret})
         )
-        start, end = _last_complete_hours(1)[0]
+        _, end = _last_complete_hours(1)[0]
         run = _run(end)
         assert emulator.request_count > 0
         assert all(record.status == 200 for record in emulator.requests)
@@ -129,11 +131,13 @@ def test_wrong_token_fails_fast_without_retries(airflow_db: Path, pipeline_env: 
 
     with EmulatorServer(EmulatorConfig(token="the-right-token-abcdef")) as emulator:
         monkeypatch.setenv("X_API_BASE_URL", emulator.base_url)
+        monkeypatch.setenv("TWITTER_PIPELINE_QUERY", DEMO_QUERY)
         monkeypatch.setenv("X_BEARER_TOKEN", "a-wrong-token-123456")
         run = load_dag().test(logical_date=_last_complete_hours(1)[0][1])
     assert run.state == "failed"
     states = {ti.task_id: (ti.state, ti.try_number) for ti in run.get_task_instances()}
     assert states["extract"] == ("failed", 1), "an auth error must not be retried"
+    assert emulator.requests and {record.status for record in emulator.requests} == {401}
 
 
 def _all_files(*roots: Path):

@@ -101,7 +101,7 @@ def test_null_keys_dropped_at_load_and_lost_posts_are_errors(lake: LakeStorage) 
     bad = batch([1, 2])
     bad["tweets"] = bad["tweets"].set_column(0, "id", pa.array(["1", None]))
     summary = load_window(lake, "run-1", [bad], specs=SPECS)
-    report = run_checks(lake, "run-1", summary, raw_posts=2, specs=SPECS)
+    report = run_checks(lake, "run-1", summary, raw_posts=3, specs=SPECS)  # the raw pages held 3
 
     failed = _failed(report)
     assert ("null_keys_at_load", "tweets") in failed

@@ -222,3 +222,13 @@ def test_single_object_data_and_crlf_bodies() -> None:
     tables = pages_to_tables([lookup, crlf])
     assert rows_by(tables["tweets"])["8"]["text"] == "looked up"
     assert rows_by(tables["tweets"])["9"]["text"] == "line\nbreak"
+
+
+def test_entities_listed_twice_at_one_offset_are_deduplicated() -> None:
+    body = (
+        b'{"data":[{"id":"1","text":"#a #b","entities":{"hashtags":['
+        b'{"start":0,"end":2,"tag":"a"},{"start":0,"end":2,"tag":"a-again"},{"start":3,"end":5,"tag":"b"}]}}]}'
+    )
+    tables = pages_to_tables([page_from_bytes(body)])
+    assert_conforms(tables)
+    assert [(h["start"], h["tag"]) for h in tables["hashtags"].to_pylist()] == [(0, "a-again"), (3, "b")]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import io
+import warnings
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -81,7 +82,13 @@ def _thousands(value: float, _pos: object = None) -> str:
 
 def _svg(fig: plt.Figure) -> str:
     buffer = io.StringIO()
-    fig.savefig(buffer, format="svg", bbox_inches="tight", pad_inches=0.3, transparent=True, metadata={"Date": None})
+    with warnings.catch_warnings():
+        # Labels stay text (the browser picks fonts per glyph); matplotlib only measures them, and
+        # its complaint about glyphs missing from its own font is noise here.
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+        fig.savefig(
+            buffer, format="svg", bbox_inches="tight", pad_inches=0.3, transparent=True, metadata={"Date": None}
+        )
     plt.close(fig)
     return buffer.getvalue()
 

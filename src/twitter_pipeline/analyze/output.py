@@ -81,15 +81,17 @@ def cell(value: Any, limit: int = CELL_MAX) -> str:
 def rich_table(table: pa.Table, max_rows: int) -> Any:
     """A rich Table of the first `max_rows` rows; numbers right-aligned."""
     from rich.table import Table
+    from rich.text import Text
 
+    # Text(), never str: post text like "[bold]" or "[/x]" must not be read as rich markup.
     grid = Table(show_lines=False, header_style="bold")
     for field in table.schema:
         numeric = pa.types.is_integer(field.type) or pa.types.is_floating(field.type) or pa.types.is_decimal(
             field.type
         )
-        grid.add_column(field.name, justify="right" if numeric else "left", overflow="fold")
+        grid.add_column(Text(field.name), justify="right" if numeric else "left", overflow="fold")
     for row in table.slice(0, max_rows).to_pylist():
-        grid.add_row(*(cell(v) for v in row.values()), style=None)
+        grid.add_row(*(Text(cell(v)) for v in row.values()))
     return grid
 
 

@@ -370,7 +370,8 @@ def quality_checks(lake: LakeConnection, limit_runs: int = 1) -> pa.Table:
         )
     sql = """
         WITH runs AS (
-            SELECT run_id, max(checked_at) AS at FROM quality GROUP BY run_id ORDER BY at DESC LIMIT $runs
+            SELECT run_id, max(checked_at) AS last_checked FROM quality
+            GROUP BY run_id ORDER BY last_checked DESC LIMIT $runs
         )
         SELECT q.run_id, q.checked_at, CAST(q."table" AS VARCHAR) AS "table",
                CAST(q."check" AS VARCHAR) AS "check", CAST(q.severity AS VARCHAR) AS severity,

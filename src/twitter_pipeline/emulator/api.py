@@ -15,9 +15,16 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from twitter_pipeline.emulator import constants as c
-from twitter_pipeline.emulator.query import QueryError, compile_cheap, compile_matcher, parse
+from twitter_pipeline.emulator.query import (
+    QueryError,
+    compile_cheap,
+    compile_matcher,
+    compile_sketch,
+    parse,
+)
 from twitter_pipeline.emulator.render import (
     FieldSelection,
+    RenderCache,
     Renderer,
     normalise_expansions,
     normalise_tweet_fields,
@@ -96,6 +103,7 @@ class EmulatedApi:
         self.clock = clock
         self.scan_budget = max_scan * 10
         self._floor_cache: dict[tuple[int, int], int] = {}
+        self._render_cache = RenderCache()
 
     # ---- entry point -------------------------------------------------------------------------------------
     def handle(self, path: str, raw_query: str) -> ApiResponse:
@@ -400,6 +408,7 @@ class EmulatedApi:
         root = parse(query)
         matches = compile_matcher(root, world)
         cheap = compile_cheap(root, world)
+        on_sketch = compile_sketch(root, world)
 
         def accept(i: int) -> tuple[WorldPost | None, int]:
             if world.is_deleted(i):
@@ -407,6 +416,17 @@ class EmulatedApi:
             verdict = cheap(i)
             if verdict is False:
                 return None, 1
+            # The cost stays _FULL_COST whether or not a sketch spares the build: the scan budget (and so
+            # where a short page ends) must not depend on how cheaply a post was rejected.
+            if verdict is None and on_sketch is not None and world.cached_post(i) is None:
+                sketch = world.sketch(i)
+                if sketch is not None:
+                    verdict = on_sketch(sketch)
+                    if verdict is False:
+                        world.discard(sketch)
+                        return None, _FULL_COST
+                    post = world.finish(sketch)
+                    return (post if verdict is True or matches(post) else None), _FULL_COST
             post = world.post(i)
             return (post if verdict is True or matches(post) else None), _FULL_COST
 
@@ -476,7 +496,7 @@ class EmulatedApi:
     def _page(
         self, posts: list[WorldPost], next_pos: int | None, fp: str, sel: FieldSelection, now: datetime
     ) -> ApiResponse:
-        renderer = Renderer(self.world, sel, _ms(now))
+        renderer = Renderer(self.world, sel, _ms(now), self._render_cache)
         for p in posts:
             renderer.add_post(p)
         meta: dict[str, Any] = {}

@@ -1,8 +1,10 @@
 """The X search query language (the useful core): parsed once, compiled to predicates over world posts.
 
-Two predicates are compiled: `matches(post)` on a generated post, and `maybe(world, i)` — a three-valued
+Three predicates are compiled: `matches(post)` on a generated post; `maybe(world, i)` — a three-valued
 pre-check that uses only what the world knows cheaply (kind, author), so selective queries such as
-`from:someone` skip posts without generating them.
+`from:someone` skip posts without generating them; and a three-valued check on a post's sketch (language,
+mentions, hashtags, the words drawn first), so queries such as the demo query reject most posts they do
+not match without building them.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from twitter_pipeline.emulator.world import QUOTE, REPLY, RETWEET, World, WorldPost
+from twitter_pipeline.emulator.world import QUOTE, REPLY, RETWEET, PostSketch, World, WorldPost
 
 _TOKEN_RE = re.compile(r'\s*(-?)("(?:[^"\\]|\\.)*"?|\(|\)|[^\s()"]+)')
 _OPERATOR_RE = re.compile(r"^([A-Za-z_]+):(.*)$")
@@ -273,3 +275,85 @@ def compile_cheap(node: Node, world: World) -> CheapPredicate:
         target = user.index
         return lambda i: world.author(i) == target
     return lambda i: None
+
+
+SketchPredicate = Callable[[PostSketch], bool | None]
+_URL_WORDS = frozenset({"https", "t", "co"})  # words of a t.co link besides its 10-character id
+
+
+def compile_sketch(node: Node, world: World) -> SketchPredicate | None:
+    """Three-valued check on a post sketch; None when no term can be decided on a sketch (skip the step)."""
+    check = _sketch_check(node, world)
+    return None if check is _UNKNOWN else check
+
+
+def _unknown(s: PostSketch) -> bool | None:
+    return None
+
+
+_UNKNOWN: SketchPredicate = _unknown
+
+
+def _sketch_check(node: Node, world: World) -> SketchPredicate:
+    if node.kind in ("and", "or"):
+        parts = [_sketch_check(ch, world) for ch in node.children]
+        if all(f is _UNKNOWN for f in parts):
+            return _UNKNOWN
+        parts = [f for f in parts if f is not _UNKNOWN] + ([_UNKNOWN] if _UNKNOWN in parts else [])
+        decided = node.kind == "and"  # the value that leaves the outcome open
+
+        def combine(s: PostSketch) -> bool | None:
+            result: bool | None = decided
+            for f in parts:
+                r = f(s)
+                if r is not decided:
+                    if r is None:
+                        result = None
+                    else:
+                        return r
+            return result
+
+        return combine
+    if node.kind == "not":
+        inner = _sketch_check(node.children[0], world)
+        if inner is _UNKNOWN:
+            return _UNKNOWN
+
+        def negate(s: PostSketch) -> bool | None:
+            r = inner(s)
+            return None if r is None else not r
+
+        return negate
+    op, v = node.op, node.value
+    users = world.users
+    if op == "keyword" and v.isascii() and re.fullmatch(r"\w+", v):
+        if v in _URL_WORDS or (len(v) == 10 and v.isalnum()):
+            return _UNKNOWN  # could be part of a t.co link added after the sketch
+        return lambda s: v in s.words
+    if op == "hashtag":
+        return lambda s: any(h["tag"].lower() == v for h in s.hashtags)
+    if op == "mention":
+        return lambda s: any(m["username"].lower() == v for m in s.mentions)
+    if op == "from":
+        return lambda s: users[s.author].username.lower() == v or users[s.author].id == v
+    if op == "to":
+        return lambda s: (
+            s.in_reply_to_user is not None
+            and (users[s.in_reply_to_user].username.lower() == v or users[s.in_reply_to_user].id == v)
+        )
+    if op == "retweets_of":
+        return lambda s: False  # sketches are never retweets
+    if op == "lang":
+        return lambda s: s.lang == v
+    if op == "conversation_id":
+        return lambda s: s.conversation_id == v
+    if op == "is":
+        if v in ("retweet", "reply", "quote"):
+            wanted = {"retweet": RETWEET, "reply": REPLY, "quote": QUOTE}[v]
+            return lambda s: s.kind == wanted
+        return lambda s: users[s.author].verified
+    if op == "has" and v == "hashtags":
+        return lambda s: bool(s.hashtags)
+    if op == "has" and v == "mentions":
+        return lambda s: bool(s.mentions)
+    return _UNKNOWN

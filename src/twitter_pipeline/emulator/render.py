@@ -49,6 +49,27 @@ def problem_type(name: str, v167: bool) -> str:
     return (c.PROBLEM_PREFIX_V167 if v167 else c.PROBLEM_PREFIX_V159) + name
 
 
+class RenderCache:
+    """Rendered users per field selection, shared by the responses of one emulator.
+
+    A page of 500 posts names hundreds of users out of a small population, so rendering each user once
+    per selection (not once per page) pays off. Bounded: at most `max_selections` selections are kept.
+    """
+
+    def __init__(self, max_selections: int = 16) -> None:
+        self.max_selections = max_selections
+        self._users: dict[tuple[frozenset[str], bool], dict[int, dict[str, Any]]] = {}
+
+    def users(self, sel: FieldSelection) -> dict[int, dict[str, Any]]:
+        key = (sel.user_fields, sel.v167)
+        table = self._users.get(key)
+        if table is None:
+            if len(self._users) >= self.max_selections:
+                self._users.clear()
+            table = self._users[key] = {}
+        return table
+
+
 @dataclass
 class Renderer:
     """Renders one response; collects includes and partial errors while posts are added."""
@@ -56,6 +77,7 @@ class Renderer:
     world: World
     sel: FieldSelection
     now_ms: int
+    cache: RenderCache | None = None
     data: list[dict[str, Any]] = field(default_factory=list)
     _users: dict[str, dict[str, Any]] = field(default_factory=dict)
     _tweets: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -134,7 +156,14 @@ class Renderer:
                 },
             )
             return
-        self._users[user.id] = self.user_json(user)
+        if self.cache is None:
+            self._users[user.id] = self.user_json(user)
+            return
+        rendered = self.cache.users(self.sel)
+        out = rendered.get(u)
+        if out is None:
+            out = rendered[u] = self.user_json(user)
+        self._users[user.id] = out
 
     def _error(self, key: str, problem: dict[str, Any]) -> None:
         k = (problem["parameter"], key)
@@ -176,7 +205,7 @@ class Renderer:
             if p.hashtags:
                 ents["hashtags"] = p.hashtags
             if p.mentions:
-                ents["mentions"] = [{k: v for k, v in m.items() if k != "_user"} for m in p.mentions]
+                ents["mentions"] = p.public_mentions()
             if p.urls:
                 ents["urls"] = p.urls
             if ents:

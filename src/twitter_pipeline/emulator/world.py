@@ -13,6 +13,8 @@ from __future__ import annotations
 import random
 import re
 import string
+from _random import Random as _CRandom  # the C generator `random.Random` wraps: same seed, same stream
+from bisect import bisect as _bisect
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -43,10 +45,22 @@ def mix64(a: int, b: int = 0, c: int = 0) -> int:
     return h ^ (h >> 31)
 
 
+_DAY_PREFIX: dict[int, str] = {}
+
+
 def iso_ms(ms: int) -> str:
-    """RFC 3339 with milliseconds and a Z, as the X API writes timestamps."""
-    dt = datetime.fromtimestamp(ms / 1000, tz=UTC)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+    """RFC 3339 with milliseconds and a Z, as the X API writes timestamps (dates memoised per day)."""
+    day, rest = divmod(ms, 86_400_000)
+    prefix = _DAY_PREFIX.get(day)
+    if prefix is None:
+        if len(_DAY_PREFIX) > 100_000:
+            _DAY_PREFIX.clear()
+        prefix = datetime.fromtimestamp(day * 86_400, tz=UTC).strftime("%Y-%m-%dT")
+        _DAY_PREFIX[day] = prefix
+    seconds, milli = divmod(rest, 1000)
+    hours, seconds = divmod(seconds, 3600)
+    minutes, seconds = divmod(seconds, 60)
+    return f"{prefix}{hours:02d}:{minutes:02d}:{seconds:02d}.{milli:03d}Z"
 
 
 def _next_prime(n: int) -> int:
@@ -115,9 +129,64 @@ class WorldPost:
     withheld: dict[str, Any] | None = None
     context_annotations: list[dict[str, Any]] | None = None
     display_start: int = 0
-    # query features
-    words: frozenset[str] = frozenset()
-    text_lower: str = ""
+    _text_lower: str | None = field(default=None, repr=False, compare=False)
+    _words: frozenset[str] | None = field(default=None, repr=False, compare=False)
+    _public_mentions: list[dict[str, Any]] | None = field(default=None, repr=False, compare=False)
+
+    def public_mentions(self) -> list[dict[str, Any]]:
+        """The mentions as the API shows them (without the private user index); computed once."""
+        if self._public_mentions is None:
+            self._public_mentions = [
+                {k: v for k, v in m.items() if k != "_user"} for m in self.mentions
+            ]
+        return self._public_mentions
+
+    # query features, computed on first use (most served posts are never matched by text)
+    @property
+    def text_lower(self) -> str:
+        if self._text_lower is None:
+            self._text_lower = self.text.lower()
+        return self._text_lower
+
+    @property
+    def words(self) -> frozenset[str]:
+        if self._words is None:
+            self._words = frozenset(_WORD_RE.findall(self.text_lower))
+        return self._words
+
+
+class PostSketch:
+    """The first part of an own post: what most queries test, plus the generator to finish it with.
+
+    `words` holds the words of the text drawn so far; the rest of the text only adds t.co links, whose
+    words are ``https``, ``t``, ``co`` and 10-character random ids.
+    """
+
+    __slots__ = (
+        "author", "conversation_id", "display_start", "hashtags", "id", "in_reply_to_user", "index", "kind",
+        "lang", "mentions", "parts", "pos", "ref_id", "ref_index", "rng", "source", "words",
+    )  # fmt: skip
+
+    def __init__(
+        self, index: int, kind: str, author: int, pid: str, source: str, rng: _CRandom | None
+    ) -> None:
+        self.index = index
+        self.kind = kind
+        self.author = author
+        self.id = pid
+        self.source = source
+        self.rng = rng
+        self.lang = "en"
+        self.ref_index: int | None = None
+        self.ref_id: str | None = None
+        self.in_reply_to_user: int | None = None
+        self.conversation_id = pid
+        self.display_start = 0
+        self.parts: list[str] = []
+        self.pos = 0
+        self.mentions: list[dict[str, Any]] = []
+        self.hashtags: list[dict[str, Any]] = []
+        self.words: set[str] = set()
 
 
 class World:
@@ -138,6 +207,9 @@ class World:
         self._cache: OrderedDict[int, WorldPost] = OrderedDict()
         self._cache_size = cache_size
         self.users: list[WorldUser] = [self._make_user(k) for k in range(users)]
+        self._rngs: list[_CRandom] = []  # reusable generators (seeding one is cheaper than a new one)
+        self._usernames = [u.username for u in self.users]
+        self._usernames_lower = [u.username.lower() for u in self.users]
         self.user_by_id = {u.id: u for u in self.users}
         self.user_by_username = {u.username.lower(): u for u in self.users}
         self._build_slots()
@@ -290,7 +362,7 @@ class World:
             protected=protected,
             suspended=suspended,
             profile_image_url=f"https://pbs.twimg.com/profile_images/{uid}/avatar_normal.jpg",
-            url=rng.choice(("", "", "https://t.co/" + _tco(rng))),
+            url=rng.choice(("", "", "https://t.co/" + _tco(rng.random))),
             public_metrics={
                 "followers_count": followers,
                 "following_count": int(rng.lognormvariate(5.0, 1.2)),
@@ -303,37 +375,207 @@ class World:
         )
 
     # ---- posts ---------------------------------------------------------------------------------------------
+    # Posts are built in two steps from one Mersenne Twister stream seeded with (seed, i, 6): `sketch` draws
+    # what queries mostly ask about (language, mentions, sentence, hashtags), `finish` continues the same
+    # stream with links, media, place and metrics. A query can reject a sketch without paying for the rest.
+    # The draws call `getrandbits`/`random` directly, exactly as `random.Random.choice`, `choices`,
+    # `sample`, `randrange` and `paretovariate` do, so the bytes equal those of the stdlib helpers.
     def post(self, i: int) -> WorldPost:
         cached = self._cache.get(i)
         if cached is not None:
             self._cache.move_to_end(i)
             return cached
-        p = self._make_post(i)
-        self._cache[i] = p
+        s = self.sketch(i)
+        return self._remember(self._make_retweet(i) if s is None else self._finish(s))
+
+    def cached_post(self, i: int) -> WorldPost | None:
+        """Post *i* if it is in the cache (no generation, no recency update)."""
+        return self._cache.get(i)
+
+    def finish(self, s: PostSketch) -> WorldPost:
+        """The full post of a sketch (cached like `post`)."""
+        cached = self._cache.get(s.index)
+        if cached is not None:
+            return cached
+        return self._remember(self._finish(s))
+
+    def _remember(self, p: WorldPost) -> WorldPost:
+        self._cache[p.index] = p
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
         return p
 
-    def _make_post(self, i: int) -> WorldPost:
-        rng = random.Random(mix64(self.seed, i, 6))
+    def sketch(self, i: int) -> PostSketch | None:
+        """The query-relevant first part of an own post (None for retweets, which copy their source)."""
         kind = self.kind(i)
-        author = self.author(i)
-        ms = self.time_ms(i)
-        pid = str(self.id_int(i))
-        ref = self.ref_index(i)
-        p = WorldPost(index=i, id=pid, created_ms=ms, author=author, kind=kind, text="", lang="en")
-        p.source = rng.choice(txt.SOURCES)
-        p.conversation_id = pid
         if kind == RETWEET:
+            return None
+        rng = self._rngs.pop() if self._rngs else _CRandom()
+        rng.seed(mix64(self.seed, i, 6))  # reseeding costs half of constructing a new generator
+        bits, rnd = rng.getrandbits, rng.random
+        users = self.users
+        names = self._usernames
+        source = _SOURCES[_below(bits, _N_SOURCES)]
+        author = self.author(i)
+        pid = str(self.id_int(i))
+        s = PostSketch(i, kind, author, pid, source, rng)
+        s.conversation_id = pid
+        parts = s.parts
+        mentions = s.mentions
+        pos = 0
+        if kind != ORIGINAL:
+            ref = self.ref_index(i)
             assert ref is not None
-            self._fill_retweet(p, ref)
-        else:
-            self._fill_own(p, rng, ref)
-        p.text_lower = p.text.lower()
-        p.words = frozenset(_WORD_RE.findall(p.text_lower))
+            s.ref_index, s.ref_id = ref, str(self.id_int(ref))
+            if kind == REPLY:
+                parent_author = self.author(ref)
+                s.in_reply_to_user = parent_author
+                s.conversation_id = str(self.id_int(self.conversation_index(ref)))
+                name = names[parent_author]
+                mentions.append({"start": 0, "end": 1 + len(name), "username": name,
+                                 "id": users[parent_author].id, "_user": parent_author})  # fmt: skip
+                parts.append("@" + name)
+                parts.append(" ")
+                pos = 2 + len(name)
+                s.display_start = pos
+        lang = _LANGS[_bisect(_LANG_CUM, rnd() * _LANG_TOTAL, 0, _LANG_HI)]
+        s.lang = lang
+        if rnd() < 0.08:
+            u = _below(bits, len(users))
+            name = names[u]
+            mentions.append({"start": pos, "end": pos + 1 + len(name), "username": name,
+                             "id": users[u].id, "_user": u})  # fmt: skip
+            parts.append("@" + name)
+            parts.append(" ")
+            pos += 2 + len(name)
+        sentences = txt.SENTENCES[lang]
+        sentence = sentences[_below(bits, len(sentences))]
+        parts.append(sentence)
+        pos += len(sentence)
+        if rnd() < 0.12:
+            u = _below(bits, len(users))
+            name = names[u]
+            parts.append(" ")
+            parts.append("@" + name)
+            mentions.append({"start": pos + 1, "end": pos + 2 + len(name), "username": name,
+                             "id": users[u].id, "_user": u})  # fmt: skip
+            pos += 2 + len(name)
+        tags: list[str] = []
+        if rnd() < 0.5:
+            tags += _sample(bits, _DEMO_HASHTAGS, 1 + (rnd() < 0.3))
+        if rnd() < 0.35:
+            tags.append(_OTHER_HASHTAGS[_below(bits, _N_OTHER_HASHTAGS)])
+        hashtags = s.hashtags
+        for tag in tags:
+            parts.append(" #")
+            parts.append(tag)
+            hashtags.append({"start": pos + 1, "end": pos + 2 + len(tag), "tag": tag})
+            pos += 2 + len(tag)
+        s.pos = pos
+        words = set(_SENTENCE_WORDS[sentence])
+        for m in mentions:
+            words.add(self._usernames_lower[m["_user"]])
+        for tag in tags:
+            words.add(_TAG_WORDS[tag])
+        s.words = words
+        return s
+
+    def discard(self, s: PostSketch) -> None:
+        """Give a rejected sketch's generator back for reuse (optional: it is garbage otherwise)."""
+        if s.rng is not None and len(self._rngs) < 4:
+            self._rngs.append(s.rng)
+        s.rng = None
+
+    def _finish(self, s: PostSketch) -> WorldPost:
+        rng = s.rng
+        assert rng is not None, "a sketch can be finished once"
+        bits, rnd = rng.getrandbits, rng.random
+        users = self.users
+        i = s.index
+        p = WorldPost(
+            index=i, id=s.id, created_ms=self.time_ms(i), author=s.author, kind=s.kind, text="",
+            lang=s.lang, ref_index=s.ref_index, ref_id=s.ref_id, in_reply_to_user=s.in_reply_to_user,
+            conversation_id=s.conversation_id, hashtags=s.hashtags, mentions=s.mentions,
+            source=s.source, display_start=s.display_start,
+        )  # fmt: skip
+        parts = list(s.parts)
+        pos = s.pos
+        urls = p.urls
+        if rnd() < 0.2:
+            expanded, display = _LINKS[_below(bits, _N_LINKS)]
+            short = "https://t.co/" + _tco(rnd)
+            parts.append(" ")
+            parts.append(short)
+            urls.append({"start": pos + 1, "end": pos + 1 + len(short), "url": short,
+                         "expanded_url": expanded, "display_url": display})  # fmt: skip
+            pos += 1 + len(short)
+        if p.kind == QUOTE and p.ref_index is not None:
+            quoted_name = self._usernames[self.author(p.ref_index)]
+            short = "https://t.co/" + _tco(rnd)
+            parts.append(" ")
+            parts.append(short)
+            expanded = f"https://twitter.com/{quoted_name}/status/{p.ref_id}"
+            display = f"twitter.com/{quoted_name}/…"
+            urls.append({"start": pos + 1, "end": pos + 1 + len(short), "url": short,
+                         "expanded_url": expanded, "display_url": display})  # fmt: skip
+            pos += 1 + len(short)
+        if rnd() < 0.18:
+            short = self._add_media(p, bits, rnd)
+            parts.append(" ")
+            parts.append(short)
+            urls.append({"start": pos + 1, "end": pos + 1 + len(short), "url": short,
+                         "expanded_url": f"https://twitter.com/i/web/status/{p.id}/photo/1",
+                         "display_url": "pic.x.com/" + short[-10:],
+                         "media_key": p.media[0]["media_key"]})  # fmt: skip
+            pos += 1 + len(short)
+        elif p.kind == ORIGINAL and rnd() < 0.03:
+            self._add_poll(p, bits)
+        p.text = "".join(parts)
+
+        if rnd() < 0.08:
+            p.place = _below(bits, _N_PLACES)
+            if rnd() < 0.35:
+                w, s_, e, n = txt.PLACES[p.place][5]
+                p.coordinates = [round(w + (e - w) * rnd(), 6), round(s_ + (n - s_) * rnd(), 6)]
+        followers = users[p.author].public_metrics["followers_count"]
+        reach = max(1, followers // 20)
+        p.public_metrics = {
+            "retweet_count": int((1.0 - rnd()) ** _PARETO_2_0 * reach / 10) - reach // 10,
+            "reply_count": int((1.0 - rnd()) ** _PARETO_2_5 * 3) - 3,
+            "like_count": int((1.0 - rnd()) ** _PARETO_1_8 * reach / 3) - reach // 3,
+            "quote_count": int((1.0 - rnd()) ** _PARETO_3_0 * 2) - 2,
+            "bookmark_count": int((1.0 - rnd()) ** _PARETO_3_0 * 2) - 2,
+            "impression_count": int((1.0 - rnd()) ** _PARETO_1_5 * followers),
+        }
+        p.possibly_sensitive = rnd() < 0.03
+        roll = rnd()
+        p.reply_settings = "everyone" if roll < 0.92 else ("following" if roll < 0.96 else "mentionedUsers")
+        if rnd() < 0.005:
+            p.withheld = {
+                "copyright": False,
+                "country_codes": sorted(_sample(bits, txt.WITHHELD_COUNTRIES, 2)),
+            }
+        if any(h["tag"] in _DEMO_TAG_SET for h in p.hashtags) and rnd() < 0.6:
+            p.context_annotations = [
+                {
+                    "domain": {"id": "66", "name": "Interests and Hobbies Category",
+                               "description": "A grouping of interests and hobbies entities"},
+                    "entity": {"id": "898661583827615744", "name": "Data science"},
+                }
+            ]  # fmt: skip
+        self.discard(s)
         return p
 
-    def _fill_retweet(self, p: WorldPost, ref: int) -> None:
+    def _make_retweet(self, i: int) -> WorldPost:
+        rng = self._rngs.pop() if self._rngs else _CRandom()
+        rng.seed(mix64(self.seed, i, 6))
+        pid = str(self.id_int(i))
+        p = WorldPost(index=i, id=pid, created_ms=self.time_ms(i), author=self.author(i), kind=RETWEET,
+                      text="", lang="en", conversation_id=pid)  # fmt: skip
+        p.source = _SOURCES[_below(rng.getrandbits, _N_SOURCES)]
+        self._rngs.append(rng)
+        ref = self.ref_index(i)
+        assert ref is not None
         orig = self.post(ref)
         orig_author = self.users[orig.author]
         prefix = f"RT @{orig_author.username}: "
@@ -358,123 +600,25 @@ class World:
         p.public_metrics = {"retweet_count": 0, "reply_count": 0, "like_count": 0, "quote_count": 0,
                             "bookmark_count": 0, "impression_count": 0}  # fmt: skip
         p.possibly_sensitive = orig.possibly_sensitive
+        return p
 
-    def _fill_own(self, p: WorldPost, rng: random.Random, ref: int | None) -> None:
-        users = self.users
-        parts: list[str] = []
-        pos = 0
-
-        def add(s: str) -> tuple[int, int]:
-            nonlocal pos
-            start = pos
-            parts.append(s)
-            pos += len(s)
-            return start, pos
-
-        def mention(u: int) -> None:
-            user = users[u]
-            start, end = add("@" + user.username)
-            p.mentions.append(
-                {"start": start, "end": end, "username": user.username, "id": user.id, "_user": u}
-            )
-
-        if p.kind == REPLY and ref is not None:
-            parent = self.post(ref)
-            p.ref_index, p.ref_id = ref, parent.id
-            p.in_reply_to_user = parent.author
-            p.conversation_id = str(self.id_int(self.conversation_index(ref)))
-            mention(parent.author)
-            add(" ")
-            p.display_start = pos
-        elif p.kind == QUOTE and ref is not None:
-            p.ref_index, p.ref_id = ref, str(self.id_int(ref))
-
-        lang = rng.choices(_LANGS, cum_weights=_LANG_CUM)[0]
-        p.lang = lang
-        if rng.random() < 0.08:
-            mention(rng.randrange(len(users)))
-            add(" ")
-        add(rng.choice(txt.SENTENCES[lang]))
-        if rng.random() < 0.12:
-            add(" ")
-            mention(rng.randrange(len(users)))
-        tags: list[str] = []
-        if rng.random() < 0.5:
-            tags += rng.sample(txt.DEMO_HASHTAGS, k=1 + (rng.random() < 0.3))
-        if rng.random() < 0.35:
-            tags.append(rng.choice(txt.OTHER_HASHTAGS))
-        for tag in tags:
-            add(" ")
-            start, end = add("#" + tag)
-            p.hashtags.append({"start": start, "end": end, "tag": tag})
-        if rng.random() < 0.2:
-            expanded, display = rng.choice(txt.LINKS)
-            add(" ")
-            short = "https://t.co/" + _tco(rng)
-            start, end = add(short)
-            p.urls.append({"start": start, "end": end, "url": short, "expanded_url": expanded,
-                           "display_url": display})  # fmt: skip
-        if p.kind == QUOTE and p.ref_index is not None:
-            quoted_author = users[self.author(p.ref_index)]
-            add(" ")
-            short = "https://t.co/" + _tco(rng)
-            start, end = add(short)
-            expanded = f"https://twitter.com/{quoted_author.username}/status/{p.ref_id}"
-            p.urls.append({"start": start, "end": end, "url": short, "expanded_url": expanded,
-                           "display_url": f"twitter.com/{quoted_author.username}/…"})  # fmt: skip
-        if rng.random() < 0.18:
-            self._add_media(p, rng, add)
-        elif p.kind == ORIGINAL and rng.random() < 0.03:
-            self._add_poll(p, rng)
-        p.text = "".join(parts)
-
-        if rng.random() < 0.08:
-            p.place = rng.randrange(len(txt.PLACES))
-            if rng.random() < 0.35:
-                w, s, e, n = txt.PLACES[p.place][5]
-                p.coordinates = [round(w + (e - w) * rng.random(), 6), round(s + (n - s) * rng.random(), 6)]
-        followers = users[p.author].public_metrics["followers_count"]
-        reach = max(1, followers // 20)
-        p.public_metrics = {
-            "retweet_count": int(rng.paretovariate(2.0) * reach / 10) - reach // 10,
-            "reply_count": int(rng.paretovariate(2.5) * 3) - 3,
-            "like_count": int(rng.paretovariate(1.8) * reach / 3) - reach // 3,
-            "quote_count": int(rng.paretovariate(3.0) * 2) - 2,
-            "bookmark_count": int(rng.paretovariate(3.0) * 2) - 2,
-            "impression_count": int(rng.paretovariate(1.5) * followers),
-        }
-        p.possibly_sensitive = rng.random() < 0.03
-        roll = rng.random()
-        p.reply_settings = "everyone" if roll < 0.92 else ("following" if roll < 0.96 else "mentionedUsers")
-        if rng.random() < 0.005:
-            p.withheld = {
-                "copyright": False,
-                "country_codes": sorted(rng.sample(txt.WITHHELD_COUNTRIES, k=2)),
-            }
-        if any(h["tag"] in txt.DEMO_HASHTAGS for h in p.hashtags) and rng.random() < 0.6:
-            p.context_annotations = [
-                {
-                    "domain": {"id": "66", "name": "Interests and Hobbies Category",
-                               "description": "A grouping of interests and hobbies entities"},
-                    "entity": {"id": "898661583827615744", "name": "Data science"},
-                }
-            ]  # fmt: skip
-
-    def _add_media(self, p: WorldPost, rng: random.Random, add: Any) -> None:
-        roll = rng.random()
+    def _add_media(self, p: WorldPost, bits: Any, rnd: Any) -> str:
+        """Append media items; returns the t.co link that points at them."""
+        roll = rnd()
         pid = int(p.id)
         if roll < 0.7:
-            count = rng.choice((1, 1, 1, 2, 3, 4))
+            count = _PHOTO_COUNTS[_below(bits, 6)]
             for k in range(count):
-                width, height = rng.choice(((1200, 675), (1080, 1080), (900, 1200)))
+                width, height = _PHOTO_SIZES[_below(bits, 3)]
                 key = f"3_{pid + k + 1}"
+                url = f"https://pbs.twimg.com/media/{_tco(rnd)}.jpg"
+                alt = _ALT_TEXTS[_below(bits, _N_ALT_TEXTS)]
                 p.media.append({"media_key": key, "type": "photo", "width": width, "height": height,
-                                "url": f"https://pbs.twimg.com/media/{_tco(rng)}.jpg",
-                                "alt_text": rng.choice(txt.MEDIA_ALT_TEXTS)})  # fmt: skip
+                                "url": url, "alt_text": alt})  # fmt: skip
         else:
             is_video = roll < 0.9
             key = f"{7 if is_video else 16}_{pid + 1}"
-            preview = f"https://pbs.twimg.com/ext_tw_video_thumb/{pid + 1}/pu/img/{_tco(rng)}.jpg"
+            preview = f"https://pbs.twimg.com/ext_tw_video_thumb/{pid + 1}/pu/img/{_tco(rnd)}.jpg"
             base = f"https://video.twimg.com/ext_tw_video/{pid + 1}/pu/vid"
             item: dict[str, Any] = {
                 "media_key": key,
@@ -482,10 +626,10 @@ class World:
                 "width": 1280,
                 "height": 720,
                 "preview_image_url": preview,
-                "public_metrics": {"view_count": int(rng.paretovariate(1.2) * 100)},
+                "public_metrics": {"view_count": int((1.0 - rnd()) ** _PARETO_1_2 * 100)},
             }
             if is_video:
-                item["duration_ms"] = rng.randrange(3_000, 140_000)
+                item["duration_ms"] = 3_000 + _below(bits, 137_000)
                 item["variants"] = [
                     {"content_type": "application/x-mpegURL", "url": f"{base}/pl/playlist.m3u8"},
                     {"bit_rate": 832000, "content_type": "video/mp4", "url": f"{base}/640x360/v.mp4"},
@@ -494,22 +638,16 @@ class World:
             else:
                 item["variants"] = [{"bit_rate": 0, "content_type": "video/mp4", "url": f"{base}/gif.mp4"}]
             p.media.append(item)
-        add(" ")
-        short = "https://t.co/" + _tco(rng)
-        start, end = add(short)
-        p.urls.append({"start": start, "end": end, "url": short,
-                       "expanded_url": f"https://twitter.com/i/web/status/{p.id}/photo/1",
-                       "display_url": "pic.x.com/" + short[-10:],
-                       "media_key": p.media[0]["media_key"]})  # fmt: skip
+        return "https://t.co/" + _tco(rnd)
 
-    def _add_poll(self, p: WorldPost, rng: random.Random) -> None:
-        labels = rng.choice(txt.POLL_OPTIONS)
-        duration = rng.choice((60, 1440, 4320, 10080))
+    def _add_poll(self, p: WorldPost, bits: Any) -> None:
+        labels = _POLL_OPTIONS[_below(bits, _N_POLL_OPTIONS)]
+        duration = _POLL_DURATIONS[_below(bits, 4)]
         end_ms = p.created_ms + duration * 60_000
         p.poll = {
             "id": str(int(p.id) + 1),
             "options": [
-                {"position": n + 1, "label": label, "votes": rng.randrange(0, 500)}
+                {"position": n + 1, "label": label, "votes": _below(bits, 500)}
                 for n, label in enumerate(labels)
             ],
             "duration_minutes": duration,
@@ -536,5 +674,59 @@ class World:
         return {row[0]: n for n, row in enumerate(txt.PLACES)}
 
 
-def _tco(rng: random.Random) -> str:
-    return "".join(rng.choices(_TCO_ALPHABET, k=10))
+def _tco(rnd: Any) -> str:
+    """Ten characters as `rng.choices(alphabet, k=10)` draws them."""
+    a = _TCO_ALPHABET
+    return "".join([a[int(rnd() * 62.0)] for _ in range(10)])
+
+
+def _below(bits: Any, n: int) -> int:
+    """`Random._randbelow(n)` (what `choice` and `randrange` use) on a bound `getrandbits`."""
+    k = n.bit_length()
+    r = bits(k)
+    while r >= n:
+        r = bits(k)
+    return r
+
+
+def _sample(bits: Any, population: tuple[str, ...], k: int) -> list[str]:
+    """`Random.sample(population, k)` for small populations (its pool branch)."""
+    n = len(population)
+    pool = list(population)
+    result = []
+    for j in range(k):
+        r = _below(bits, n - j)
+        result.append(pool[r])
+        pool[r] = pool[n - j - 1]
+    return result
+
+
+_SOURCES = txt.SOURCES
+_N_SOURCES = len(_SOURCES)
+_LANG_TOTAL = _LANG_CUM[-1] + 0.0
+_LANG_HI = len(_LANGS) - 1
+_DEMO_HASHTAGS = txt.DEMO_HASHTAGS
+_DEMO_TAG_SET = frozenset(txt.DEMO_HASHTAGS)
+_OTHER_HASHTAGS = txt.OTHER_HASHTAGS
+_N_OTHER_HASHTAGS = len(_OTHER_HASHTAGS)
+_TAG_WORDS = {t: t.lower() for t in (*txt.DEMO_HASHTAGS, *txt.OTHER_HASHTAGS)}
+_SENTENCE_WORDS = {
+    s: frozenset(_WORD_RE.findall(s.lower())) for group in txt.SENTENCES.values() for s in group
+}
+_LINKS = txt.LINKS
+_N_LINKS = len(_LINKS)
+_N_PLACES = len(txt.PLACES)
+_PHOTO_COUNTS = (1, 1, 1, 2, 3, 4)
+_PHOTO_SIZES = ((1200, 675), (1080, 1080), (900, 1200))
+_ALT_TEXTS = txt.MEDIA_ALT_TEXTS
+_N_ALT_TEXTS = len(_ALT_TEXTS)
+_POLL_OPTIONS = txt.POLL_OPTIONS
+_N_POLL_OPTIONS = len(_POLL_OPTIONS)
+_POLL_DURATIONS = (60, 1440, 4320, 10080)
+# `paretovariate(alpha)` is `(1.0 - random()) ** (-1.0 / alpha)`: the same exponents, computed the same way.
+_PARETO_1_2 = -1.0 / 1.2
+_PARETO_1_5 = -1.0 / 1.5
+_PARETO_1_8 = -1.0 / 1.8
+_PARETO_2_0 = -1.0 / 2.0
+_PARETO_2_5 = -1.0 / 2.5
+_PARETO_3_0 = -1.0 / 3.0

@@ -23,8 +23,17 @@ def get(column: Column, *path: str) -> Column:
 
 
 def first_present(*columns: Column) -> Column:
-    """Coalesce the old and new spelling of a field (e.g. retweet_count / repost_count)."""
-    return pc.coalesce(*columns)
+    """Coalesce the old and new spelling of a field (e.g. retweet_count / repost_count).
+
+    A page uses one spelling, so usually one side is all null: then no copy is made (coalescing
+    nested lists would copy every item).
+    """
+    present = [column for column in columns if column.null_count < len(column)]
+    if not present:
+        return columns[0]
+    if len(present) == 1:
+        return present[0]
+    return pc.coalesce(*present)
 
 
 def explode(lists: Column) -> tuple[Column, Column]:

@@ -31,7 +31,7 @@ from twitter_pipeline.transform.columns import (
     to_timestamp,
     utc_date,
 )
-from twitter_pipeline.transform.dedupe import keep_last_per_key
+from twitter_pipeline.transform.dedupe import keep_last_per_key, last_per_key, unique_within_parent
 from twitter_pipeline.transform.page_reader import read_pages
 from twitter_pipeline.transform.schema import TABLES
 
@@ -70,53 +70,51 @@ def tables_from_page_table(page_table: pa.Table) -> Tables:
     fetched_at = page_table["fetched_at"]
     includes = page_table["includes"]
 
-    data_posts, data_parent = explode(page_table["data"])
-    data_fetched = fetched_at.take(data_parent)
+    # Posts are deduplicated first, so the per-post tables below start from unique post ids.
+    data_posts, data_fetched = _unique_posts(*explode_with_fetched(page_table["data"], fetched_at))
     included_posts, included_fetched = _included_posts(includes, fetched_at)
-    data_ids = get(data_posts, "id")
-    only_included = pc.invert(
-        pc.fill_null(pc.is_in(get(included_posts, "id"), value_set=_combined(data_ids)), False)
+    data_ids = _combined(get(data_posts, "id"))
+    only_included = pc.invert(pc.fill_null(pc.is_in(get(included_posts, "id"), value_set=data_ids), False))
+    included_posts, included_fetched = _unique_posts(
+        included_posts.filter(only_included), included_fetched.filter(only_included)
     )
-    included_posts = included_posts.filter(only_included)
-    included_fetched = included_fetched.filter(only_included)
-
     # Entities and references come from every post we hold: results and included-only posts.
     all_posts = _concat(data_posts, included_posts)
     all_fetched = _concat(data_fetched, included_fetched)
 
-    raw = {
-        "tweets": _post_columns(data_posts, data_fetched),
-        "included_tweets": _post_columns(included_posts, included_fetched),
-        "users": _users(*_explode_include(includes, "users", fetched_at)),
-        "media": _media(*_explode_include(includes, "media", fetched_at)),
-        "places": _places(*_explode_include(includes, "places", fetched_at)),
-        "polls": _polls(*_explode_include(includes, "polls", fetched_at)),
-        "hashtags": _entities(all_posts, all_fetched, "hashtags", {"tag": "tag"}),
-        "mentions": _entities(all_posts, all_fetched, "mentions", {"username": "username", "user_id": "id"}),
-        "urls": _entities(
-            all_posts,
-            all_fetched,
-            "urls",
-            {
-                name: name
-                for name in (
-                    "url",
-                    "expanded_url",
-                    "display_url",
-                    "unwound_url",
-                    "title",
-                    "description",
-                    "status",
-                    "media_key",
-                )
-            },
-        ),
-        "tweet_references": _references(all_posts, all_fetched),
-        "api_errors": _errors(*explode_with_fetched(page_table["errors"], fetched_at)),
-    }
     return {
-        name: keep_last_per_key(_conform(name, columns), TABLES[name].keys) for name, columns in raw.items()
+        "tweets": _finish("tweets", _post_columns(data_posts, data_fetched), unique=True),
+        "included_tweets": _finish(
+            "included_tweets", _post_columns(included_posts, included_fetched), unique=True
+        ),
+        "users": _finish("users", _users(*_explode_include(includes, "users", fetched_at))),
+        "media": _finish("media", _media(*_explode_include(includes, "media", fetched_at))),
+        "places": _finish("places", _places(*_explode_include(includes, "places", fetched_at))),
+        "polls": _finish("polls", _polls(*_explode_include(includes, "polls", fetched_at))),
+        "hashtags": _entities(all_posts, all_fetched, "hashtags", HASHTAG_FIELDS),
+        "mentions": _entities(all_posts, all_fetched, "mentions", MENTION_FIELDS),
+        "urls": _entities(all_posts, all_fetched, "urls", URL_FIELDS),
+        "tweet_references": _finish("tweet_references", _references(all_posts, all_fetched)),
+        "api_errors": _finish("api_errors", _errors(*explode_with_fetched(page_table["errors"], fetched_at))),
     }
+
+
+# Entity table column → field of the API's entity object.
+HASHTAG_FIELDS = {"tag": "tag"}
+MENTION_FIELDS = {"username": "username", "user_id": "id"}
+URL_FIELDS = {
+    name: name
+    for name in (
+        "url",
+        "expanded_url",
+        "display_url",
+        "unwound_url",
+        "title",
+        "description",
+        "status",
+        "media_key",
+    )
+}
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -155,6 +153,25 @@ def _conform(name: str, columns: dict[str, Column]) -> pa.Table:
     schema = TABLES[name].schema
     arrays = [pc.cast(columns[field.name], field.type) for field in schema]
     return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _finish(name: str, columns: dict[str, Column], unique: bool = False) -> pa.Table:
+    """Conform to the declared schema and (unless the caller knows keys are unique) keep the last per key."""
+    table = _conform(name, columns)
+    return table if unique else keep_last_per_key(table, TABLES[name].keys)
+
+
+def _unique_posts(posts: Column, fetched_at: Column) -> tuple[Column, Column]:
+    """Posts with an id, one per id (the last fetched)."""
+    ids = get(posts, "id")
+    if ids.null_count:
+        has_id = pc.is_valid(ids)
+        posts, fetched_at, ids = posts.filter(has_id), fetched_at.filter(has_id), ids.filter(has_id)
+    keep = last_per_key(pa.table({"id": ids}), fetched_at)
+    if keep is None:
+        return posts, fetched_at
+    indices = pa.array(keep)
+    return posts.take(indices), fetched_at.take(indices)
 
 
 def _post_columns(posts: Column, fetched_at: Column) -> dict[str, Column]:
@@ -266,8 +283,8 @@ def _polls(polls: Column, fetched_at: Column) -> dict[str, Column]:
     }
 
 
-def _entities(posts: Column, fetched_at: Column, kind: str, fields: dict[str, str]) -> dict[str, Column]:
-    """One row per entity; a long post's entities come from its note (offsets into note_text)."""
+def _entities(posts: Column, fetched_at: Column, kind: str, fields: dict[str, str]) -> pa.Table:
+    """One row per entity of unique posts; a long post's entities come from its note (into note_text)."""
     note = first_present(
         get(posts, "note_tweet", "entities", kind), get(posts, "note_post", "entities", kind)
     )
@@ -280,7 +297,8 @@ def _entities(posts: Column, fetched_at: Column, kind: str, fields: dict[str, st
         "in_note_text": pc.is_valid(note).take(parents),
         "fetched_at": fetched_at.take(parents),
     }
-    return columns | {column: get(items, source) for column, source in fields.items()}
+    columns |= {column: get(items, source) for column, source in fields.items()}
+    return _finish(kind, columns, unique=unique_within_parent(parents, columns["start"]))
 
 
 def _references(posts: Column, fetched_at: Column) -> dict[str, Column]:
