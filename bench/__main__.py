@@ -1,8 +1,8 @@
 """``python -m bench``: run the benchmarks, print one table, write ``bench/results.md``.
 
-    python -m bench                     # everything, full size (about half an hour on 2 cores)
-    python -m bench --only transform    # one benchmark
-    python -m bench --smoke             # seconds: checks every benchmark still runs (CI)
+python -m bench                     # everything, full size (about half an hour on 2 cores)
+python -m bench --only transform    # one benchmark
+python -m bench --smoke             # seconds: checks every benchmark still runs (CI)
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="Posts in the transform archive (default 100,000).",
     )  # fmt: skip
     parser.add_argument(
-        "--rounds", type=int, default=None, help="Rounds per transform contender (default 5; twarc-csv too)."
+        "--rounds", type=int, default=None, help="Rounds of the transform contenders, twarc-csv included (default 3)."
     )
     parser.add_argument(
         "--pacing-seconds", type=float, default=None,
@@ -73,7 +73,7 @@ def run_transform(args: argparse.Namespace) -> Section:
     from bench.twarc_env import default_venv, ensure_venv, is_ready, venv_python
 
     posts = args.transform_posts or (1_000 if args.smoke else 100_000)
-    rounds = args.rounds or (1 if args.smoke else 5)
+    rounds = args.rounds or (1 if args.smoke else 3)
     archive = ensure_archive(args.cache_dir, posts, log=log)
     twarc_python = None
     if not args.no_twarc:
@@ -143,7 +143,9 @@ def main(argv: list[str] | None = None) -> int:
             sections.append(RUNNERS[name](args))
         except Exception as exc:  # one broken benchmark must not hide the others' results
             failed = True
-            sections.append(Section(name, [Row(name, "benchmark failed", "error", f"{type(exc).__name__}: {exc}")]))
+            sections.append(
+                Section(name, [Row(name, "benchmark failed", "error", f"{type(exc).__name__}: {exc}")])
+            )
             log(f"{name} failed: {type(exc).__name__}: {exc}")
     text = render(sections, machine, time.perf_counter() - started)
     print(table([row for section in sections for row in section.rows]))

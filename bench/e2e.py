@@ -20,10 +20,9 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from twitter_pipeline.emulator.constants import DEMO_QUERY
-
 from bench.common import Row, Section, rate
 from bench.servers import cli_path, emulator, moto_s3
+from twitter_pipeline.emulator.constants import DEMO_QUERY
 
 RSS_TARGET_BYTES = 1 << 30
 BUCKET = "bench-lake"
@@ -133,7 +132,9 @@ def bench_e2e(posts: int, smoke: bool = False, log=print) -> Section:
     )
     if tweets and tweets != posts:
         section.details.append(f"NOTE: {tweets:,} rows in tweets for {posts:,} posts requested.")
-    busiest = max(("pipeline", pipeline_cpu), ("emulator", emulator_cpu), ("moto", moto_cpu), key=lambda x: x[1])
+    busiest = max(
+        ("pipeline", pipeline_cpu), ("emulator", emulator_cpu), ("moto", moto_cpu), key=lambda x: x[1]
+    )
     section.details.append(
         f"Busiest process: {busiest[0]} ({busiest[1] / seconds:.0%} of one core over the run)."
     )

@@ -27,6 +27,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 WINDOW = {"start_time": "2026-02-01T00:00:00Z", "end_time": "2026-02-28T00:00:00Z"}
+RECENT_WINDOW = {"start_time": "2026-02-27T00:00:00Z", "end_time": "2026-02-28T00:00:00Z"}  # within 7 days
 
 
 def _cases() -> dict[str, tuple[str, dict[str, str]]]:
@@ -40,7 +41,7 @@ def _cases() -> dict[str, tuple[str, dict[str, str]]]:
         ),
         "search_recent 100/page, DEMO_QUERY": (
             "/2/tweets/search/recent",
-            {"query": DEMO_QUERY, "max_results": "100", **WINDOW},
+            {"query": DEMO_QUERY, "max_results": "100", **RECENT_WINDOW},
         ),
     }
 
@@ -109,7 +110,9 @@ def _baseline(ref: str, runs: int, pages: int) -> dict[str, dict[str, float]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--runs", type=int, default=5, help="fresh emulators per case (median reported)")
     parser.add_argument("--pages", type=int, default=8, help="pages fetched per run")
     parser.add_argument("--baseline", metavar="REF", help="also measure the emulator at this git ref")
@@ -120,7 +123,8 @@ def main() -> None:
         print(json.dumps(current))
         return
     base = _baseline(args.baseline, args.runs, args.pages) if args.baseline else None
-    print(f"emulator over loopback HTTP, {args.runs} runs × {args.pages} pages, medians ({os.cpu_count()} cores)")
+    cores = os.cpu_count()
+    print(f"emulator over loopback HTTP, {args.runs} runs × {args.pages} pages, medians ({cores} cores)")
     for name, row in current.items():
         line = (
             f"{name:40s} {row['wall_ms_per_page']:8.1f} ms/page  {row['cpu_ms_per_page']:8.1f} cpu ms/page  "
@@ -128,10 +132,11 @@ def main() -> None:
         )
         if base and name in base:
             old = base[name]
+            wall_ratio = old["wall_ms_per_page"] / row["wall_ms_per_page"]
+            cpu_ratio = old["cpu_ms_per_page"] / row["cpu_ms_per_page"]
             line += (
                 f"   | {args.baseline}: {old['wall_ms_per_page']:.1f} ms/page, "
-                f"{old['cpu_ms_per_page']:.1f} cpu ms/page → ×{old['wall_ms_per_page'] / row['wall_ms_per_page']:.1f}"
-                f" wall, ×{old['cpu_ms_per_page'] / row['cpu_ms_per_page']:.1f} cpu"
+                f"{old['cpu_ms_per_page']:.1f} cpu ms/page → ×{wall_ratio:.1f} wall, ×{cpu_ratio:.1f} cpu"
             )
         print(line)
 

@@ -25,7 +25,7 @@ def bench_report(smoke: bool = False, cache_dir: Path | None = None, log=print) 
         return section
     argv = [sys.executable, str(SCRIPT)]
     if smoke:
-        help_text = subprocess.run(argv + ["--help"], capture_output=True, text=True, timeout=120).stdout
+        help_text = subprocess.run([*argv, "--help"], capture_output=True, text=True, timeout=120).stdout
         for flag in ("--smoke", "--quick"):
             if flag in help_text:
                 argv.append(flag)

@@ -177,7 +177,12 @@ def bench_transform(
         )
     ratios = [o / n for o, n in zip(times["ours"], times["naive pandas"], strict=True)]
     section.rows.append(
-        Row("transform", "ours vs naive pandas (speed-up)", f"{1 / median(ratios):.1f}×", _spread(ratios, True))
+        Row(
+            "transform",
+            "ours vs naive pandas (speed-up)",
+            f"{1 / median(ratios):.1f}×",
+            _spread(ratios, True),
+        )
     )
     ratios = [o / f for o, f in zip(times["ours"], times["bare orjson parse"], strict=True)]
     ratio = median(ratios)
@@ -192,7 +197,9 @@ def bench_transform(
             f"MISSED: ours takes {ratio:.2f}× the bare parse, {ratio / TARGET_VS_FLOOR:.2f}× over the target."
         )
     if missed or profile:
-        section.details.append("cProfile of one run of ours (top by own time):\n\n```\n" + profile_ours(lines) + "\n```")
+        section.details.append(
+            "cProfile of one run of ours (top by own time):\n\n```\n" + profile_ours(lines) + "\n```"
+        )
     return section
 
 

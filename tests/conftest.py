@@ -2,5 +2,6 @@
 
 pytest_plugins: list[str] = [
     "tests.fixtures.emulator",
+    "tests.fixtures.postgres",
     "tests.fixtures.s3",
 ]

@@ -95,3 +95,23 @@ def run_cli(*args: str, cwd: Path | None = None, timeout: float = 240) -> subpro
     env = {k: v for k, v in os.environ.items() if k not in ("TWITTER_PIPELINE_LAKE", "X_BEARER_TOKEN")}
     env.update({"NO_COLOR": "1", "COLUMNS": "200"})
     return subprocess.run([*CLI, *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=timeout)
+
+
+@pytest.fixture
+def run_main(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
+    """The console entry point in this process (fast: no re-import); returns (exit code, out, err)."""
+    from twitter_pipeline.cli import main
+
+    def invoke(*args: str) -> tuple[int, str, str]:
+        monkeypatch.setattr(sys, "argv", ["twitter-pipeline", *args])
+        monkeypatch.setenv("COLUMNS", "200")
+        monkeypatch.setenv("NO_COLOR", "1")
+        code = 0
+        try:
+            main()
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return invoke

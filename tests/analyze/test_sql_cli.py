@@ -25,45 +25,50 @@ def lang_counts(demo_lake: Path) -> dict[str, int]:
     return {lang: langs.count(lang) for lang in set(langs)}
 
 
-def test_table_format(demo_lake: Path, lang_counts) -> None:
-    done = run_cli("sql", BY_LANG, "--lake", str(demo_lake))
-    assert done.returncode == 0, done.stderr
+def test_table_format(run_main, demo_lake: Path, lang_counts) -> None:
+    code, out, err = run_main("sql", BY_LANG, "--lake", str(demo_lake))
+    assert code == 0, err
     top = max(lang_counts, key=lambda k: (lang_counts[k], k))
-    assert f"{lang_counts[top]}" in done.stdout and top in done.stdout
-    assert f"{len(lang_counts)} rows" in done.stdout
+    assert f"{lang_counts[top]}" in out and top in out
+    assert f"{len(lang_counts)} rows" in out
 
 
-def test_table_format_cuts_long_text_and_keeps_markup_literal(hostile_lake: Path) -> None:
-    done = run_cli("sql", "SELECT text, '[bold]x[/bold]' AS m FROM tweets ORDER BY id", "--lake", str(hostile_lake))
-    assert done.returncode == 0, done.stderr
-    assert "[bold]x[/bold]" in done.stdout
-    assert "…" in done.stdout  # the 80-character hostile text is cut at 60
-    assert "今日はデータの日" in done.stdout
+def test_table_format_cuts_long_text_and_keeps_markup_literal(run_main, hostile_lake: Path) -> None:
+    sql = "SELECT text, '[bold]x[/bold]' AS m FROM tweets ORDER BY id"
+    code, out, err = run_main("sql", sql, "--lake", str(hostile_lake))
+    assert code == 0, err
+    assert "[bold]x[/bold]" in out
+    assert "…" in out  # the 80-character hostile text is cut at 60
+    assert "今日はデータの日" in out
+    code, out, err = run_main("sql", "SELECT * FROM tweets", "--lake", str(hostile_lake), "--max-rows", "1")
+    assert code == 0 and "4 rows (showing 1;" in out
 
 
 def test_csv_to_stdout(demo_lake: Path, lang_counts) -> None:
-    done = run_cli("sql", BY_LANG, "--lake", str(demo_lake), "--format", "csv")
+    done = run_cli("sql", BY_LANG, "--lake", str(demo_lake), "--format", "csv")  # a real process: exit code
     assert done.returncode == 0, done.stderr
     rows = list(csv.DictReader(io.StringIO(done.stdout)))
     assert {r["lang"]: int(r["posts"]) for r in rows} == lang_counts
 
 
-def test_json_to_file_with_nested_and_huge_values(demo_lake: Path, tmp_path: Path) -> None:
+def test_json_to_file_with_nested_and_huge_values(run_main, demo_lake: Path, tmp_path: Path) -> None:
     out = tmp_path / "out.json"
     sql = "SELECT id, media_keys, sum(like_count) AS likes FROM tweets GROUP BY ALL ORDER BY id LIMIT 5"
-    done = run_cli("sql", sql, "--lake", str(demo_lake), "--format", "json", "--out", str(out))
-    assert done.returncode == 0, done.stderr
+    code, _, err = run_main("sql", sql, "--lake", str(demo_lake), "--format", "json", "--out", str(out))
+    assert code == 0, err
     rows = json.loads(out.read_text())
     assert len(rows) == 5 and all(isinstance(r["likes"], int) for r in rows)
     assert all(r["media_keys"] is None or isinstance(r["media_keys"], list) for r in rows)
+    code, stdout, _ = run_main("sql", "SELECT 1 AS one", "--lake", str(demo_lake), "-f", "json")
+    assert code == 0 and json.loads(stdout) == [{"one": 1}]
 
 
-def test_parquet_needs_out_and_writes_all_rows(demo_lake: Path, tmp_path: Path) -> None:
-    refused = run_cli("sql", "SELECT * FROM tweets", "--lake", str(demo_lake), "--format", "parquet")
-    assert refused.returncode != 0 and "--out" in refused.stderr
+def test_parquet_needs_out_and_writes_all_rows(run_main, demo_lake: Path, tmp_path: Path) -> None:
+    code, _, err = run_main("sql", "SELECT * FROM tweets", "--lake", str(demo_lake), "--format", "parquet")
+    assert code != 0 and "--out" in err
     out = tmp_path / "tweets.parquet"
-    done = run_cli("sql", "SELECT * FROM tweets", "--lake", str(demo_lake), "-f", "parquet", "-o", str(out))
-    assert done.returncode == 0, done.stderr
+    code, _, err = run_main("sql", "SELECT * FROM tweets", "--lake", str(demo_lake), "-f", "parquet", "-o", str(out))
+    assert code == 0, err
     expected = read_table(LakeStorage(str(demo_lake)), "tweets")
     assert pq.read_table(out).num_rows == expected.num_rows
 
@@ -86,10 +91,10 @@ def test_bad_sql_is_one_line_and_non_zero(demo_lake: Path, sql: str, words: list
     assert "Traceback" not in done.stderr
 
 
-def test_unknown_format_and_help() -> None:
-    bad = run_cli("sql", "SELECT 1", "--format", "xml")
-    assert bad.returncode != 0 and "table, csv, json, parquet" in bad.stderr
-    helped = run_cli("sql", "--help")
-    assert helped.returncode == 0
+def test_unknown_format_and_help(run_main) -> None:
+    code, _, err = run_main("sql", "SELECT 1", "--format", "xml")
+    assert code != 0 and "table, csv, json, parquet" in err
+    code, out, _ = run_main("sql", "--help")
+    assert code == 0
     for option in ("--lake", "--format", "--out", "--max-rows"):
-        assert option in helped.stdout
+        assert option in out

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from twitter_pipeline.emulator.query import QueryError, compile_matcher, parse
+from twitter_pipeline.emulator.constants import DEMO_QUERY
+from twitter_pipeline.emulator.query import QueryError, compile_matcher, compile_sketch, parse
 from twitter_pipeline.emulator.world import World
 
 WORLD = World()
 POSTS = [WORLD.post(i) for i in range(20_000, 23_000)]
+SKETCHES = World()  # a second world of the same seed: sketches are drawn apart from the cached posts
 
 
 def _matching(query: str) -> list:
@@ -60,3 +62,26 @@ def test_boolean_logic_and_is_has_operators() -> None:
     assert all(p.urls for p in _matching("#AI has:links"))
     grouped = _matching("(#AI OR #Python) (is:reply OR is:quote)")
     assert grouped and all(p.kind in ("reply", "quote") for p in grouped)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [DEMO_QUERY, "data", "#AI lang:en", "@" + WORLD.users[3].username, "is:reply data -#Python",
+     "has:hashtags data", "(lang:ja OR lang:ko) #AI", '"nightly batch" OR python', "has:media python -data",
+     "https", "is:verified data"],
+)  # fmt: skip
+def test_sketch_verdicts_agree_with_the_full_matcher(query: str) -> None:
+    root = parse(query)
+    full = compile_matcher(root, WORLD)
+    on_sketch = compile_sketch(root, WORLD)
+    decided = 0
+    for i in range(20_000, 23_000):
+        sketch = SKETCHES.sketch(i) if on_sketch is not None else None
+        if sketch is None:
+            continue
+        verdict = on_sketch(sketch)
+        if verdict is not None:
+            decided += 1
+            assert verdict == full(WORLD.post(i)), (query, i)
+    if query == DEMO_QUERY:
+        assert decided > 2000  # the demo query never needs a full post to decide

@@ -86,3 +86,19 @@ def test_user_timeline_enumeration_matches_author_function() -> None:
     assert got == sorted(got, reverse=True)
     brute = [i for i in range(10_000, 8_000, -1) if w.author(i) == user][:4]
     assert got == brute
+
+
+def test_sketch_is_the_start_of_the_post_it_finishes() -> None:
+    """Queries judge sketches: their words and entities must be those of the finished post."""
+    w, fresh = World(seed=11), World(seed=11)
+    for i in range(9000, 10500):
+        s = w.sketch(i)
+        full = fresh.post(i)
+        if s is None:
+            assert full.kind == RETWEET
+            continue
+        assert (s.kind, s.lang, s.author, s.id) == (full.kind, full.lang, full.author, full.id)
+        assert s.hashtags == full.hashtags and s.mentions == full.mentions
+        extra = full.words - s.words
+        assert s.words <= full.words and all(x in ("https", "t", "co") or len(x) == 10 for x in extra)
+        assert w.finish(s) == full

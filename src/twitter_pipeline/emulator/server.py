@@ -323,7 +323,10 @@ def _params_for_log(raw_query: str) -> dict[str, str]:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+    protocol_version = (
+        "HTTP/1.1"  # keep-alive: with Content-Length on every answer, clients reuse connections
+    )
+    disable_nagle_algorithm = True  # TCP_NODELAY: headers then body must not wait for a delayed ACK (~40 ms)
     server_version = "x-api-emulator"
     sys_version = ""
     emulator: EmulatorServer  # bound per server by EmulatorServer.start()

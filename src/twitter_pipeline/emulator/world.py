@@ -136,9 +136,7 @@ class WorldPost:
     def public_mentions(self) -> list[dict[str, Any]]:
         """The mentions as the API shows them (without the private user index); computed once."""
         if self._public_mentions is None:
-            self._public_mentions = [
-                {k: v for k, v in m.items() if k != "_user"} for m in self.mentions
-            ]
+            self._public_mentions = [{k: v for k, v in m.items() if k != "_user"} for m in self.mentions]
         return self._public_mentions
 
     # query features, computed on first use (most served posts are never matched by text)
