@@ -7,7 +7,6 @@ itself stays in the lake's raw zone.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -19,7 +18,7 @@ from typing import Any, Literal
 
 import orjson
 
-from twitter_pipeline.errors import ConfigError, InputError
+from twitter_pipeline.errors import ConfigError
 from twitter_pipeline.extract.client import XApiClient
 from twitter_pipeline.extract.pages import RawPage
 from twitter_pipeline.extract.state import StateStore
@@ -380,29 +379,14 @@ def import_files(
     it was. The run id derives from the files' contents: importing the same files again rewrites
     the same raw objects and merges the same rows (no duplicates).
     """
-    from twitter_pipeline.extract.archive import read_archives, validate_archive
+    from twitter_pipeline.extract.archive import land_archives
 
-    if not paths:
-        raise InputError("no files to import: pass one or more twarc2 .jsonl(.gz) or .json files")
     started = time.monotonic()
     files = [Path(p) for p in paths]
-    for path in files:
-        validate_archive(path)
     storage = LakeStorage(settings.lake)
     storage.check_writable()
-    raw = RawZone(storage)
-    run_id = "import-" + _content_hash(files)
-    keys: list[str] = []
-    post_ids: set[str] = set()  # archives overlap: count distinct posts, as the tables will
-    errors = 0
-    for seq, page in enumerate(read_archives(files), start=1):
-        key = raw.write(run_id, seq, page)
-        keys.append(key)
-        post_ids.update(str(post.get("id")) for post in page.payload.get("data") or [])
-        errors += len(page.payload.get("errors") or [])
-        if on_page is not None:
-            on_page(page, key)
-    posts = len(post_ids)
+    landed = land_archives(RawZone(storage), files, on_page=on_page)
+    run_id, keys, posts, errors = landed.run_id, landed.raw_keys, landed.posts, landed.errors
     manifest = ExtractManifest(
         run_id=run_id,
         lake=storage.uri,
@@ -427,15 +411,3 @@ def import_files(
         _load_into(summary, settings, manifest, None, quality)
     summary.seconds = round(time.monotonic() - started, 2)
     return summary
-
-
-def _content_hash(files: Sequence[Path]) -> str:
-    digest = hashlib.sha256()
-    for path in files:
-        try:
-            with path.open("rb") as fh:
-                for chunk in iter(lambda fh=fh: fh.read(1 << 20), b""):
-                    digest.update(chunk)
-        except OSError as exc:
-            raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
-    return digest.hexdigest()[:16]

@@ -46,35 +46,63 @@ def hostile_page() -> dict:
     """One twarc2 response line: posts that try to inject HTML, in several scripts."""
     base = "2026-11-20T10:0{}:00.000Z"
     posts = [
-        {"id": "1991000000000000001", "text": HOSTILE_TEXT, "lang": "en", "author_id": "901",
-         "created_at": base.format(1),
-         "public_metrics": {"retweet_count": 5, "reply_count": 1, "like_count": 50, "quote_count": 0},
-         "entities": {"hashtags": [{"start": 70, "end": 78, "tag": "<b>bold"}],
-                      "mentions": [{"start": 0, "end": 6, "username": "evil_1"}]},
-         "edit_history_tweet_ids": ["1991000000000000001"]},
-        {"id": "1991000000000000002", "text": "今日はデータの日 🚀 #データ", "lang": "ja", "author_id": "902",
-         "created_at": base.format(2),
-         "public_metrics": {"retweet_count": 1, "reply_count": 0, "like_count": 9, "quote_count": 0},
-         "entities": {"hashtags": [{"start": 11, "end": 15, "tag": "データ"}]},
-         "edit_history_tweet_ids": ["1991000000000000002"]},
-        {"id": "1991000000000000003", "text": "البيانات رائعة اليوم 😀", "lang": "ar", "author_id": "903",
-         "created_at": base.format(3),
-         "public_metrics": {"retweet_count": 0, "reply_count": 0, "like_count": 3, "quote_count": 0},
-         "edit_history_tweet_ids": ["1991000000000000003"]},
-        {"id": "1991000000000000004", "text": "What a wonderful, great day! I love it", "lang": "en",
-         "author_id": "902", "created_at": base.format(4),
-         "public_metrics": {"retweet_count": 0, "reply_count": 0, "like_count": 0, "quote_count": 0},
-         "edit_history_tweet_ids": ["1991000000000000004"]},
+        {
+            "id": "1991000000000000001",
+            "text": HOSTILE_TEXT,
+            "lang": "en",
+            "author_id": "901",
+            "created_at": base.format(1),
+            "public_metrics": {"retweet_count": 5, "reply_count": 1, "like_count": 50, "quote_count": 0},
+            "entities": {
+                "hashtags": [{"start": 70, "end": 78, "tag": "<b>bold"}],
+                "mentions": [{"start": 0, "end": 6, "username": "evil_1"}],
+            },
+            "edit_history_tweet_ids": ["1991000000000000001"],
+        },
+        {
+            "id": "1991000000000000002",
+            "text": "今日はデータの日 🚀 #データ",
+            "lang": "ja",
+            "author_id": "902",
+            "created_at": base.format(2),
+            "public_metrics": {"retweet_count": 1, "reply_count": 0, "like_count": 9, "quote_count": 0},
+            "entities": {"hashtags": [{"start": 11, "end": 15, "tag": "データ"}]},
+            "edit_history_tweet_ids": ["1991000000000000002"],
+        },
+        {
+            "id": "1991000000000000003",
+            "text": "البيانات رائعة اليوم 😀",
+            "lang": "ar",
+            "author_id": "903",
+            "created_at": base.format(3),
+            "public_metrics": {"retweet_count": 0, "reply_count": 0, "like_count": 3, "quote_count": 0},
+            "edit_history_tweet_ids": ["1991000000000000003"],
+        },
+        {
+            "id": "1991000000000000004",
+            "text": "What a wonderful, great day! I love it",
+            "lang": "en",
+            "author_id": "902",
+            "created_at": base.format(4),
+            "public_metrics": {"retweet_count": 0, "reply_count": 0, "like_count": 0, "quote_count": 0},
+            "edit_history_tweet_ids": ["1991000000000000004"],
+        },
     ]
     users = [
         {"id": "901", "username": "evil_1", "name": '<img src=x onerror=alert("name")>'},
         {"id": "902", "username": "tanaka", "name": "田中 🍣"},
         {"id": "903", "username": "layla", "name": "ليلى"},
     ]
-    return {"data": posts, "includes": {"users": users},
-            "meta": {"result_count": len(posts), "newest_id": posts[-1]["id"], "oldest_id": posts[0]["id"]},
-            "__twarc": {"url": "https://api.x.com/2/tweets/search/all?query=x", "version": "2.14.0",
-                        "retrieved_at": "2026-11-20T11:00:00+00:00"}}
+    return {
+        "data": posts,
+        "includes": {"users": users},
+        "meta": {"result_count": len(posts), "newest_id": posts[-1]["id"], "oldest_id": posts[0]["id"]},
+        "__twarc": {
+            "url": "https://api.x.com/2/tweets/search/all?query=x",
+            "version": "2.14.0",
+            "retrieved_at": "2026-11-20T11:00:00+00:00",
+        },
+    }
 
 
 @pytest.fixture(scope="session")

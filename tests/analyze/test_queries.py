@@ -47,7 +47,9 @@ def test_summary(con, frames) -> None:
     assert row["authors"] == tweets["author_id"].nunique()
     assert row["languages"] == tweets["lang"].nunique()
     assert row["engagement"] == int(_engagement(tweets).sum())
-    assert row["posts_with_media"] == int(tweets["media_keys"].map(lambda v: v is not None and len(v) > 0).sum())
+    assert row["posts_with_media"] == int(
+        tweets["media_keys"].map(lambda v: v is not None and len(v) > 0).sum()
+    )
     assert row["english_posts"] == int((tweets["lang"] == "en").sum())
     assert row["first_post"] == tweets["created_at"].min().to_pydatetime()
 
@@ -140,8 +142,13 @@ def test_post_type_mix(con, frames) -> None:
     for post_id in ids:
         types = set(refs.loc[refs["tweet_id"] == post_id, "type"])
         kinds[post_id] = (
-            "retweet" if "retweeted" in types else "reply" if "replied_to" in types
-            else "quote" if "quoted" in types else "original"
+            "retweet"
+            if "retweeted" in types
+            else "reply"
+            if "replied_to" in types
+            else "quote"
+            if "quoted" in types
+            else "original"
         )
     expected = pd.Series(kinds).value_counts()
     got = queries.post_type_mix(con).to_pandas()
@@ -213,8 +220,10 @@ def test_empty_lake_gives_empty_answers(tmp_path: Path) -> None:
         for name, query in queries.QUERIES.items():
             result = query(empty)
             if name in {"engagement_distribution", "post_type_mix", "media_share", "summary"}:
-                assert all(v in (0, None) for v in result.column(result.num_columns - 1 if name != "summary"
-                                                                   else 0).to_pylist())
+                assert all(
+                    v in (0, None)
+                    for v in result.column(result.num_columns - 1 if name != "summary" else 0).to_pylist()
+                )
             else:
                 assert result.num_rows == 0, name
         assert queries.quality_checks(empty).num_rows == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -16,8 +17,20 @@ from twitter_pipeline.storage import LakeStorage
 pytestmark = pytest.mark.integration
 
 SECTIONS = [
-    "posts-over-time", "sentiment", "hashtags", "mentions", "active-authors", "engaged-authors",
-    "languages", "post-types", "engagement", "media", "top-posts", "places", "api-errors", "quality",
+    "posts-over-time",
+    "sentiment",
+    "hashtags",
+    "mentions",
+    "active-authors",
+    "engaged-authors",
+    "languages",
+    "post-types",
+    "engagement",
+    "media",
+    "top-posts",
+    "places",
+    "api-errors",
+    "quality",
 ]
 
 
@@ -67,7 +80,7 @@ def test_demo_lake_report(demo_lake: Path, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     page = out.read_text(encoding="utf-8")
     posts = read_table(LakeStorage(str(demo_lake)), "tweets", columns=["id"]).num_rows
-    assert f"{posts:,}</div><div class=\"kpi-label\">posts" in page
+    assert f'{posts:,}</div><div class="kpi-label">posts' in page
     assert page.count('data-chart="1"') >= 8
     for key in SECTIONS:
         assert f'id="{key}"' in page
@@ -103,15 +116,21 @@ def test_report_on_s3(s3_lake_uri: str, tmp_path: Path, demo_window_bounds) -> N
     from twitter_pipeline import pipeline
     from twitter_pipeline.settings import load_settings
 
-    start, end = demo_window_bounds
-    summary = pipeline.run(load_settings(lake=s3_lake_uri), source="emulator", start=start, end=start.replace(
-        minute=start.minute + 3))
+    start, _ = demo_window_bounds
+    summary = pipeline.run(
+        load_settings(lake=s3_lake_uri),
+        source="emulator",
+        start=start,
+        end=start + timedelta(minutes=3),
+    )
     assert summary.posts > 0
     page = build_report(s3_lake_uri).html
     posts = read_table(LakeStorage(s3_lake_uri), "tweets", columns=["id"]).num_rows
     assert posts == summary.table_rows["tweets"]
-    assert f"{posts:,}</div><div class=\"kpi-label\">posts" in page
+    assert f'{posts:,}</div><div class="kpi-label">posts' in page
     assert page.count('data-chart="1"') >= 8
-    sql = run_cli("sql", "SELECT count(*) AS n FROM tweets WHERE lang = 'en'", "--lake", s3_lake_uri, "-f", "csv")
+    sql = run_cli(
+        "sql", "SELECT count(*) AS n FROM tweets WHERE lang = 'en'", "--lake", s3_lake_uri, "-f", "csv"
+    )
     assert sql.returncode == 0, sql.stderr
     assert int(sql.stdout.splitlines()[1]) > 0

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from twitter_pipeline.analyze.report import build_report
+from twitter_pipeline.analyze.report import CSP, build_report
 
 pytestmark = pytest.mark.integration
 
@@ -49,16 +49,29 @@ window.addEventListener('load', function () {
 
 def render_in_chromium(page: str, workdir: Path) -> dict:
     """Load `page` in headless Chromium (no network) and return the checker's findings."""
-    policy = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+    policy = CSP
     assert policy in page, "the report's CSP changed: update this test"
-    checked = page.replace(policy, policy + "; script-src 'unsafe-inline'").replace("<head>", "<head>" + CHECKER, 1)
+    checked = page.replace(policy, policy + "; script-src 'unsafe-inline'").replace(
+        "<head>", "<head>" + CHECKER, 1
+    )
     target = workdir / "checked.html"
     target.write_text(checked, encoding="utf-8")
     command = [
-        CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--disable-dev-shm-usage", f"--user-data-dir={workdir / 'profile'}", "--virtual-time-budget=10000",
-        "--window-size=1280,2000", "--dump-dom", target.as_uri(),
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={workdir / 'profile'}",
+        "--virtual-time-budget=10000",
+        "--window-size=1280,2000",
+        "--dump-dom",
+        target.as_uri(),
     ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]

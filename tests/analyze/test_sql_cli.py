@@ -67,7 +67,9 @@ def test_parquet_needs_out_and_writes_all_rows(run_main, demo_lake: Path, tmp_pa
     code, _, err = run_main("sql", "SELECT * FROM tweets", "--lake", str(demo_lake), "--format", "parquet")
     assert code != 0 and "--out" in err
     out = tmp_path / "tweets.parquet"
-    code, _, err = run_main("sql", "SELECT * FROM tweets", "--lake", str(demo_lake), "-f", "parquet", "-o", str(out))
+    code, _, err = run_main(
+        "sql", "SELECT * FROM tweets", "--lake", str(demo_lake), "-f", "parquet", "-o", str(out)
+    )
     assert code == 0, err
     expected = read_table(LakeStorage(str(demo_lake)), "tweets")
     assert pq.read_table(out).num_rows == expected.num_rows

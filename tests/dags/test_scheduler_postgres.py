@@ -14,7 +14,7 @@ import socket
 import subprocess
 import sys
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -56,8 +56,13 @@ def _airflow_env(tmp_path: Path, database_url: str, api_port: int) -> dict[str, 
             "PATH": f"{Path(sys.executable).parent}:{env.get('PATH', '')}",
         }
     )
-    for name in ("TWITTER_PIPELINE_QUERY", "TWITTER_PIPELINE_SCHEDULE", "TWITTER_PIPELINE_CATCHUP"):
-        env.pop(name, None)
+    env.pop("TWITTER_PIPELINE_QUERY", None)
+    env.pop("TWITTER_PIPELINE_SCHEDULE", None)
+    # catchup from the start of the last complete hour: the scheduler owes exactly that one run now
+    # (without catchup, Airflow 3 waits for the end of the current interval before the first run)
+    last_hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+    env["TWITTER_PIPELINE_START_DATE"] = last_hour.replace(tzinfo=None).isoformat()
+    env["TWITTER_PIPELINE_CATCHUP"] = "true"
     return env
 
 
@@ -88,7 +93,7 @@ def _dag_runs(database_url: str) -> tuple[list[tuple], list[tuple]]:
 
 
 def test_scheduler_runs_the_dag_on_postgres_with_local_executor(postgres_server, tmp_path: Path) -> None:
-    pytest.importorskip("psycopg2", reason="psycopg2 comes with the airflow extra: pip install -e '.[airflow]'")
+    pytest.importorskip("psycopg2", reason="psycopg2 comes with the airflow extra: pip install '.[airflow]'")
     database_url = postgres_server.create_database(f"airflow_{secrets.token_hex(4)}")
     env = _airflow_env(tmp_path, database_url, _free_port())
     _airflow(env, "db", "migrate")
@@ -119,16 +124,13 @@ def test_scheduler_runs_the_dag_on_postgres_with_local_executor(postgres_server,
     finally:
         _stop_group(group)
 
-    assert len(runs) == 1, runs
-    run_type, state, start, end = runs[0]
-    assert run_type == "scheduled"
-    assert state == "success", f"{tasks}\n{_tail(log_path)}"
-    assert end - start == timedelta(hours=1)
-    assert {task: task_state for task, task_state, _ in tasks} == {
-        "check_quality": "success",
-        "extract": "success",
-        "load": "success",
-    }
+    assert runs, "the scheduler created no run"
+    for run_type, state, start, end in runs:  # one, or two if the hour turned during the test
+        assert run_type == "scheduled"
+        assert state == "success", f"{tasks}\n{_tail(log_path)}"
+        assert end - start == timedelta(hours=1)
+    assert {task_id for task_id, _, _ in tasks} == {"extract", "load", "check_quality"}
+    assert {task_state for _, task_state, _ in tasks} == {"success"}
 
     from twitter_pipeline.load import read_table
     from twitter_pipeline.storage import LakeStorage

@@ -158,3 +158,18 @@ def test_failure_before_first_page_leaves_no_checkpoint(lake):
         extract_window(client_for(api), raw, state, SearchRequest("(("))
     assert list(state.checkpoints()) == []
     assert list(raw.keys()) == []
+
+
+def test_incremental_request_without_start_resumes_a_run_that_had_one(lake):
+    # The first run of a query bounds its start; its resumption asks for "everything new" without one.
+    raw, state = lake
+    api = FakeSearchApi(count=30, page_size=10)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    first = extract_window(
+        client_for(api), raw, state, SearchRequest("q", start_time=start, max_results=10), max_pages=1
+    )
+    resumed = extract_window(client_for(api), raw, state, SearchRequest("q", max_results=10))
+    assert resumed.resumed and resumed.run_id == first.run_id and resumed.complete
+    assert resumed.window.start_time == "2026-01-01T00:00:00Z"
+    assert len(api.served_ids) == len(set(api.served_ids)) == 30
+    assert all(r.url.params.get("start_time") == "2026-01-01T00:00:00Z" for r in api.requests)

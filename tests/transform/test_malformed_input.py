@@ -6,7 +6,7 @@ import pytest
 
 from tests.transform.conftest import page_from_bytes, page_from_file
 from twitter_pipeline.errors import InputError, PipelineError
-from twitter_pipeline.extract.pages import RawPage
+from twitter_pipeline.extract.pages import PageRequest, RawPage
 from twitter_pipeline.transform import pages_to_tables
 
 GOOD = b'{"data":[{"id":"1","text":"fine"}]}'
@@ -22,8 +22,8 @@ GOOD = b'{"data":[{"id":"1","text":"fine"}]}'
         (b"", "is empty"),
         (b"   \n", "is empty"),
         (b'{"data":[]}{"data":[]}', "not valid JSON"),
-        (b'{"data":[{"id":"1","public_metrics":{"like_count":"ten"}}]}', "does not match"),
         (b'{"data":"not a list"}', "does not match"),
+        (b'{"data":[],"includes":[1]}', "does not match"),
     ],
 )
 def test_bad_page_raises_one_line_input_error(body: bytes, words: str) -> None:
@@ -49,3 +49,39 @@ def test_error_names_the_raw_source_when_the_page_carries_one() -> None:
 def test_good_pages_around_a_pretty_printed_one_still_parse() -> None:
     pages: list[RawPage] = [page_from_bytes(GOOD), page_from_file("search_page_tweets_naming.json")]
     assert pages_to_tables(pages)["tweets"].num_rows == 4
+
+
+def test_a_flattened_post_line_is_rejected_not_silently_empty() -> None:
+    flattened = b'{"id":"1","text":"one post per line","author":{"id":"2","username":"x"},"__twarc":{}}'
+    with pytest.raises(InputError, match="single post, not a response page"):
+        pages_to_tables([page_from_bytes(GOOD), page_from_bytes(flattened)])
+
+
+def test_an_empty_object_is_an_empty_page() -> None:
+    tables = pages_to_tables([page_from_bytes(b"{}"), page_from_bytes(b'{"meta":{"result_count":0}}')])
+    assert all(table.num_rows == 0 for table in tables.values())
+
+
+def test_error_names_file_and_line_of_imported_pages() -> None:
+    request = PageRequest("import", "archive.jsonl", {"file": "archive.jsonl", "line": "12"})
+    page = RawPage(request=request, body=b'{"data": [')
+    with pytest.raises(InputError, match=r"^archive\.jsonl line 12 is not valid JSON"):
+        pages_to_tables([page])
+
+
+def test_values_of_unexpected_type_are_coerced_or_nulled(caplog: pytest.LogCaptureFixture) -> None:
+    odd = (
+        b'{"data":[{"id":1851234567890123,"text":"numeric id","public_metrics":{"like_count":"12",'
+        b'"retweet_count":"ten","reply_count":2.0},"possibly_sensitive":"no",'
+        b'"geo":{"coordinates":{"coordinates":[1,2]}},"entities":{"hashtags":"oops"}}]}'
+    )
+    with caplog.at_level("WARNING"):
+        tables = pages_to_tables([page_from_bytes(GOOD), page_from_bytes(odd)])
+    rows = {row["id"]: row for row in tables["tweets"].to_pylist()}
+    odd_row = rows["1851234567890123"]
+    assert (odd_row["like_count"], odd_row["retweet_count"], odd_row["reply_count"]) == (12, None, 2)
+    assert odd_row["possibly_sensitive"] is None
+    assert (odd_row["longitude"], odd_row["latitude"]) == (1.0, 2.0)
+    assert rows["1"]["text"] == "fine"
+    assert tables["hashtags"].num_rows == 0
+    assert "page 2 of the batch" in caplog.text and "3 value(s) of unexpected type" in caplog.text

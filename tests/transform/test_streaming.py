@@ -58,3 +58,14 @@ def test_the_iterator_is_consumed_lazily() -> None:
 def test_batch_size_must_be_positive() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         next(iter_table_batches([], pages_per_batch=0))
+
+
+def test_batches_larger_than_one_arrow_block_are_split(monkeypatch: pytest.MonkeyPatch) -> None:
+    from twitter_pipeline.transform import page_reader, pages_to_tables
+
+    pages = list(synthetic_pages(6))
+    expected = pages_to_tables(pages)
+    monkeypatch.setattr(page_reader, "_MAX_BLOCK", 500)  # a few pages per block
+    split = pages_to_tables(pages)
+    for name in TABLES:
+        assert split[name].equals(expected[name]), name

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import io
+import itertools
 import warnings
 from collections.abc import Sequence
 from datetime import datetime
@@ -18,9 +19,9 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display on servers and in Airflow workers
 
-import matplotlib.dates as mdates  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
+import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 # DejaVu Sans first: it is the font matplotlib measures labels with (it ships with matplotlib),
 # so where the browser has it too the layout is exact; elsewhere the system font takes over.
@@ -40,7 +41,12 @@ FONT_STACK = [
 INK, MUTED, GRID = "#1f2933", "#616e7c", "#e4e7eb"
 ACCENT = "#2563eb"
 PALETTE = ["#2563eb", "#0d9488", "#f59e0b", "#db2777", "#7c3aed", "#65a30d", "#ea580c", "#64748b"]
-SENTIMENT_COLOURS = {"positive": "#16a34a", "neutral": "#94a3b8", "negative": "#dc2626", "unscored": "#e2e8f0"}
+SENTIMENT_COLOURS = {
+    "positive": "#16a34a",
+    "neutral": "#94a3b8",
+    "negative": "#dc2626",
+    "unscored": "#e2e8f0",
+}
 LABEL_MAX = 28
 
 _STYLE = {
@@ -87,7 +93,12 @@ def _svg(fig: plt.Figure) -> str:
         # its complaint about glyphs missing from its own font is noise here.
         warnings.filterwarnings("ignore", message="Glyph .* missing from font")
         fig.savefig(
-            buffer, format="svg", bbox_inches="tight", pad_inches=0.3, transparent=True, metadata={"Date": None}
+            buffer,
+            format="svg",
+            bbox_inches="tight",
+            pad_inches=0.3,
+            transparent=True,
+            metadata={"Date": None},
         )
     plt.close(fig)
     return buffer.getvalue()
@@ -98,7 +109,9 @@ def data_uri(svg: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
 
 
-def hbar(labels: Sequence[object], values: Sequence[float], *, colour: str = ACCENT, unit: str = "posts") -> str:
+def hbar(
+    labels: Sequence[object], values: Sequence[float], *, colour: str = ACCENT, unit: str = "posts"
+) -> str:
     """Horizontal bars, biggest on top, value printed at the bar's end."""
     with plt.rc_context(_STYLE):
         height = 0.9 + 0.32 * max(len(labels), 1)
@@ -116,13 +129,19 @@ def hbar(labels: Sequence[object], values: Sequence[float], *, colour: str = ACC
         ax.set_xlim(0, peak * 1.15 if peak else 1)
         for bar, number in zip(bars, numbers, strict=True):
             ax.text(
-                bar.get_width() + peak * 0.01, bar.get_y() + bar.get_height() / 2, _thousands(number),
-                va="center", fontsize=8.5, color=MUTED,
+                bar.get_width() + peak * 0.01,
+                bar.get_y() + bar.get_height() / 2,
+                _thousands(number),
+                va="center",
+                fontsize=8.5,
+                color=MUTED,
             )
         return _svg(fig)
 
 
-def columns(labels: Sequence[object], values: Sequence[float], *, colour: str = ACCENT, unit: str = "posts") -> str:
+def columns(
+    labels: Sequence[object], values: Sequence[float], *, colour: str = ACCENT, unit: str = "posts"
+) -> str:
     """Vertical bars over ordered categories (histogram buckets, post kinds)."""
     with plt.rc_context(_STYLE):
         fig, ax = plt.subplots(figsize=(6.2, 3.2))
@@ -138,8 +157,13 @@ def columns(labels: Sequence[object], values: Sequence[float], *, colour: str = 
         ax.set_ylim(0, peak * 1.15 if peak else 1)
         for bar, number in zip(bars, values, strict=True):
             ax.text(
-                bar.get_x() + bar.get_width() / 2, bar.get_height() + peak * 0.01, _thousands(number),
-                ha="center", va="bottom", fontsize=8.5, color=MUTED,
+                bar.get_x() + bar.get_width() / 2,
+                bar.get_height() + peak * 0.01,
+                _thousands(number),
+                ha="center",
+                va="bottom",
+                fontsize=8.5,
+                color=MUTED,
             )
         return _svg(fig)
 
@@ -155,14 +179,14 @@ def _bar_width(times: Sequence[datetime]) -> float:
     """Bar width in days (matplotlib's date unit): 80 % of the bucket spacing."""
     if len(times) < 2:
         return 1 / 24 / 12 * 0.8
-    gaps = [(b - a).total_seconds() for a, b in zip(times, times[1:], strict=False) if b > a]
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(times) if b > a]
     return (min(gaps) if gaps else 300) / 86_400 * 0.8
 
 
 def time_bars(times: Sequence[datetime], values: Sequence[float], *, unit: str = "posts") -> str:
     """Posts per time bucket as bars (gaps stay visible as gaps)."""
     with plt.rc_context(_STYLE):
-        fig, ax = plt.subplots(figsize=(12, 3.4))
+        fig, ax = plt.subplots(figsize=(13, 3.4))
         ax.bar(list(times), list(values), width=_bar_width(times), color=ACCENT, align="edge")
         _time_axis(ax, times)
         ax.yaxis.set_major_formatter(FuncFormatter(_thousands))
@@ -180,14 +204,21 @@ def sentiment_bars(
     """Stacked posts per bucket by sentiment (+ unscored), and VADER's mean compound score below."""
     with plt.rc_context(_STYLE):
         fig, (top, bottom) = plt.subplots(
-            2, 1, figsize=(12, 4.6), sharex=True, gridspec_kw={"height_ratios": [3, 1.2], "hspace": 0.12}
+            2, 1, figsize=(13, 4.6), sharex=True, gridspec_kw={"height_ratios": [3, 1.2], "hspace": 0.12}
         )
         width = _bar_width(times)
         base = [0.0] * len(times)
         for name in ("negative", "neutral", "positive", "unscored"):
             values = [float(v) for v in stacks.get(name, [0.0] * len(times))]
-            top.bar(list(times), values, width=width, bottom=base, align="edge",
-                    color=SENTIMENT_COLOURS[name], label=name if name != "unscored" else "not scored (not English)")
+            top.bar(
+                list(times),
+                values,
+                width=width,
+                bottom=base,
+                align="edge",
+                color=SENTIMENT_COLOURS[name],
+                label=name if name != "unscored" else "not scored (not English)",
+            )
             base = [b + v for b, v in zip(base, values, strict=True)]
         top.yaxis.set_major_formatter(FuncFormatter(_thousands))
         top.yaxis.set_major_locator(MaxNLocator(5, integer=True))

@@ -10,6 +10,7 @@ would fail otherwise). Partition columns stay ``string`` (pyarrow parses them fr
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,10 +55,8 @@ class LakeConnection:
 
     def _reset(self) -> None:
         """Drop a failed statement's pending result so the connection takes the next one."""
-        try:
+        with contextlib.suppress(duckdb.Error):
             self.con.abort()
-        except duckdb.Error:
-            pass
 
     def explain(self, exc: BaseException) -> str:
         """DuckDB's message on one line, plus the tables that exist when a table was not found."""

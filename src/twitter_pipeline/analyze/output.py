@@ -47,7 +47,10 @@ def _flat_for_csv(table: pa.Table) -> pa.Table:
         nested = pa.types.is_nested(column.type)
         if nested:
             column = pa.array(
-                [None if v is None else orjson.dumps(v, default=_json_default).decode() for v in column.to_pylist()],
+                [
+                    None if v is None else orjson.dumps(v, default=_json_default).decode()
+                    for v in column.to_pylist()
+                ],
                 pa.string(),
             )
         elif pa.types.is_string_view(column.type):
@@ -86,8 +89,10 @@ def rich_table(table: pa.Table, max_rows: int) -> Any:
     # Text(), never str: post text like "[bold]" or "[/x]" must not be read as rich markup.
     grid = Table(show_lines=False, header_style="bold")
     for field in table.schema:
-        numeric = pa.types.is_integer(field.type) or pa.types.is_floating(field.type) or pa.types.is_decimal(
-            field.type
+        numeric = (
+            pa.types.is_integer(field.type)
+            or pa.types.is_floating(field.type)
+            or pa.types.is_decimal(field.type)
         )
         grid.add_column(Text(field.name), justify="right" if numeric else "left", overflow="fold")
     for row in table.slice(0, max_rows).to_pylist():
@@ -95,7 +100,9 @@ def rich_table(table: pa.Table, max_rows: int) -> Any:
     return grid
 
 
-def write_result(table: pa.Table, fmt: str, out: str | None, *, max_rows: int = 100, stdout: IO | None = None) -> None:
+def write_result(
+    table: pa.Table, fmt: str, out: str | None, *, max_rows: int = 100, stdout: IO | None = None
+) -> None:
     """Write a result in `fmt` to `out` (a file) or stdout; Parquet requires a file."""
     if fmt not in FORMATS:
         raise ConfigError(f"--format {fmt!r} is unknown: use {', '.join(FORMATS)}")
@@ -103,7 +110,9 @@ def write_result(table: pa.Table, fmt: str, out: str | None, *, max_rows: int = 
         raise ConfigError("--format parquet writes a binary file: add --out result.parquet")
     if fmt == "table":
         if out:
-            raise ConfigError("--format table is for the terminal: use --format csv, json or parquet with --out")
+            raise ConfigError(
+                "--format table is for the terminal: use --format csv, json or parquet with --out"
+            )
         from rich.console import Console
 
         console = Console(file=stdout) if stdout is not None else Console()
@@ -112,10 +121,7 @@ def write_result(table: pa.Table, fmt: str, out: str | None, *, max_rows: int = 
         more = f" (showing {shown}; use --max-rows or --format csv/json)" if shown < table.num_rows else ""
         console.print(f"[dim]{table.num_rows:,} rows{more}[/dim]")
         return
-    if fmt == "parquet":
-        data = None
-    else:
-        data = to_csv(table) if fmt == "csv" else to_json(table)
+    data = b"" if fmt == "parquet" else to_csv(table) if fmt == "csv" else to_json(table)
     if not out:
         stream = stdout or sys.stdout
         stream.buffer.write(data) if hasattr(stream, "buffer") else stream.write(data.decode())
@@ -137,7 +143,5 @@ def write_result(table: pa.Table, fmt: str, out: str | None, *, max_rows: int = 
 
 def _plain_strings(table: pa.Table) -> pa.Table:
     """string_view → string for Parquet readers that predate views."""
-    fields = [
-        f.with_type(pa.string()) if pa.types.is_string_view(f.type) else f for f in table.schema
-    ]
+    fields = [f.with_type(pa.string()) if pa.types.is_string_view(f.type) else f for f in table.schema]
     return table.cast(pa.schema(fields)) if fields != list(table.schema) else table

@@ -84,7 +84,9 @@ def choose_bucket(span: timedelta) -> str:
 
 def data_span(lake: LakeConnection, start: datetime | None = None, end: datetime | None = None) -> tuple:
     """(first, last) created_at of the window's posts; (None, None) when there are none."""
-    row = _run(lake, "SELECT min(t.created_at), max(t.created_at) FROM tweets t WHERE {window}", Window(start, end))
+    row = _run(
+        lake, "SELECT min(t.created_at), max(t.created_at) FROM tweets t WHERE {window}", Window(start, end)
+    )
     return row.column(0)[0].as_py(), row.column(1)[0].as_py()
 
 
@@ -198,7 +200,9 @@ def most_engaged_authors(
     return _authors(lake, Window(start, end), "engagement DESC, posts DESC", limit)
 
 
-def language_mix(lake: LakeConnection, start: datetime | None = None, end: datetime | None = None) -> pa.Table:
+def language_mix(
+    lake: LakeConnection, start: datetime | None = None, end: datetime | None = None
+) -> pa.Table:
     """Posts per language tag X detected (``und`` = undetermined; null → ``(none)``)."""
     sql = """
         SELECT coalesce(t.lang, '(none)') AS lang, count(*) AS posts,
@@ -244,7 +248,9 @@ def top_posts(
     return _run(lake, sql, Window(start, end), limit=limit)
 
 
-def post_type_mix(lake: LakeConnection, start: datetime | None = None, end: datetime | None = None) -> pa.Table:
+def post_type_mix(
+    lake: LakeConnection, start: datetime | None = None, end: datetime | None = None
+) -> pa.Table:
     """Posts by kind: retweet, else reply, else quote, else original (one kind per post)."""
     kinds = ", ".join(f"({i}, '{kind}')" for i, kind in enumerate(POST_KINDS))
     sql = f"""
@@ -386,8 +392,14 @@ def quality_checks(lake: LakeConnection, limit_runs: int = 1) -> pa.Table:
 def quality_history(lake: LakeConnection) -> pa.Table:
     """Checks and failures per severity over every recorded run (empty without a `quality` table)."""
     if not lake.has("quality"):
-        return pa.table({"severity": pa.array([], pa.string()), "checks": pa.array([], pa.int64()),
-                         "failed": pa.array([], pa.int64()), "runs": pa.array([], pa.int64())})
+        return pa.table(
+            {
+                "severity": pa.array([], pa.string()),
+                "checks": pa.array([], pa.int64()),
+                "failed": pa.array([], pa.int64()),
+                "runs": pa.array([], pa.int64()),
+            }
+        )
     return lake.query(
         """
         SELECT CAST(severity AS VARCHAR) AS severity, count(*) AS checks,

@@ -12,7 +12,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,13 +20,14 @@ import pyarrow as pa
 
 from twitter_pipeline.analyze import charts, queries
 from twitter_pipeline.analyze.lake_sql import LakeConnection, connect
-from twitter_pipeline.analyze.sentiment import MAX_SCORED_POSTS
-from twitter_pipeline.errors import StorageError
+from twitter_pipeline.errors import PipelineError, StorageError
 from twitter_pipeline.logs import event
 from twitter_pipeline.storage import LakeStorage
 
 logger = logging.getLogger("twitter_pipeline.analyze.report")
 
+# No scripts, no fetches: only the page's own styles and data: images (post text is untrusted).
+CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 TEXT_LIMIT = 400  # characters of a post shown in the top-posts table
 _DIGITS = re.compile(r"^[0-9]{1,20}$")
 _HANDLE = re.compile(r"^[A-Za-z0-9_]{1,50}$")
@@ -91,7 +92,9 @@ def _table(headers: list[tuple[str, str]], rows: list[list[str]], cls: str = "")
     """headers: (label, css class); rows: cells already escaped."""
     head = "".join(f'<th class="{c}">{e(h)}</th>' for h, c in headers)
     body = "".join(
-        "<tr>" + "".join(f'<td class="{c}">{cell}</td>' for (_, c), cell in zip(headers, row, strict=True)) + "</tr>"
+        "<tr>"
+        + "".join(f'<td class="{c}">{cell}</td>' for (_, c), cell in zip(headers, row, strict=True))
+        + "</tr>"
         for row in rows
     )
     return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
@@ -110,10 +113,20 @@ def _over_time(lake: LakeConnection, start: Any, end: Any, bucket: str) -> Secti
         return Section("posts-over-time", "Posts over time", _empty(), wide=True)
     svg = charts.time_bars(table.column("bucket").to_pylist(), table.column("posts").to_pylist())
     peak = max(table.to_pylist(), key=lambda r: r["posts"])
-    note = f"{e(bucket)} buckets; busiest: {_when(peak['bucket'])} with {peak['posts']:,} posts"
+    note = (
+        f"{e(_bucket_label(bucket))} buckets; busiest: {_when(peak['bucket'])} with {peak['posts']:,} posts"
+    )
     return Section(
         "posts-over-time", "Posts over time", _figure(svg, f"Posts per {bucket}, UTC"), note=note, wide=True
     )
+
+
+def _bucket_label(interval: str) -> str:
+    """'15 minutes' → '15-minute', '1 hour' → 'hourly'."""
+    number, unit = interval.split(" ", 1)
+    if number == "1":
+        return {"hour": "hourly", "day": "daily", "minute": "1-minute"}.get(unit, unit)
+    return f"{number}-{unit.rstrip('s')}"
 
 
 def _ranked(key: str, title: str, table: pa.Table, label: str, prefix: str, colour: str) -> Section:
@@ -159,10 +172,13 @@ def _engagement(lake: LakeConnection, start: Any, end: Any, posts: int) -> Secti
     table = queries.engagement_distribution(lake, start, end)
     if posts == 0:
         return Section("engagement", "Engagement distribution", _empty())
-    svg = charts.columns(table.column("bucket").to_pylist(), table.column("posts").to_pylist(),
-                         colour=charts.PALETTE[4])
+    svg = charts.columns(
+        table.column("bucket").to_pylist(), table.column("posts").to_pylist(), colour=charts.PALETTE[4]
+    )
     return Section(
-        "engagement", "Engagement distribution", _figure(svg, "Posts per engagement bucket"),
+        "engagement",
+        "Engagement distribution",
+        _figure(svg, "Posts per engagement bucket"),
         note="engagement = likes + reposts + replies + quotes, at fetch time",
     )
 
@@ -175,19 +191,29 @@ def _post_types(lake: LakeConnection, start: Any, end: Any, posts: int) -> Secti
     values = table.column("posts").to_pylist()
     svg = charts.columns(labels, values, colour=charts.PALETTE[2])
     note = " · ".join(f"{k} {_pct(v, posts)}" for k, v in zip(labels, values, strict=True))
-    return Section("post-types", "Originals, replies, quotes, reposts",
-                   _figure(svg, "Posts by kind"), note=note + " (one kind per post: repost > reply > quote)")
+    return Section(
+        "post-types",
+        "Originals, replies, quotes, reposts",
+        _figure(svg, "Posts by kind"),
+        note=note + " (one kind per post: repost > reply > quote)",
+    )
 
 
 def _media(lake: LakeConnection, start: Any, end: Any, posts: int) -> Section:
     table = queries.media_share(lake, start, end)
     if posts == 0:
         return Section("media", "Media", _empty())
-    labels = [("no media" if k == "none" else k.replace("_", " ")) for k in table.column("media_type").to_pylist()]
+    labels = [
+        ("no media" if k == "none" else k.replace("_", " ")) for k in table.column("media_type").to_pylist()
+    ]
     svg = charts.hbar(labels, table.column("posts").to_pylist(), colour=charts.PALETTE[3])
     with_media = posts - sum(r["posts"] for r in table.to_pylist() if r["media_type"] == "none")
-    return Section("media", "Media", _figure(svg, "Posts per media type"),
-                   note=f"{_pct(with_media, posts)} of posts carry media; a post with two types counts in both")
+    return Section(
+        "media",
+        "Media",
+        _figure(svg, "Posts per media type"),
+        note=f"{_pct(with_media, posts)} of posts carry media; a post with two types counts in both",
+    )
 
 
 def _places(lake: LakeConnection, start: Any, end: Any, geotagged: int, posts: int) -> Section:
@@ -198,8 +224,12 @@ def _places(lake: LakeConnection, start: Any, end: Any, geotagged: int, posts: i
     rows = table.to_pylist()
     labels = [r["place"] for r in rows]
     svg = charts.hbar(labels, [r["posts"] for r in rows], colour=charts.PALETTE[5])
-    return Section("places", "Places", _figure(svg, "Posts per tagged place"),
-                   note=f"{_pct(geotagged, posts)} of posts are geotagged ({geotagged:,})")
+    return Section(
+        "places",
+        "Places",
+        _figure(svg, "Posts per tagged place"),
+        note=f"{_pct(geotagged, posts)} of posts are geotagged ({geotagged:,})",
+    )
 
 
 def _top_posts(lake: LakeConnection, start: Any, end: Any) -> Section:
@@ -217,7 +247,8 @@ def _top_posts(lake: LakeConnection, start: Any, end: Any) -> Section:
             link = f' <a class="muted" href="https://x.com/i/web/status/{e(r["id"])}">open</a>'
         rows.append(
             [
-                _user(r["username"], r["author_id"]) + f'<div class="muted small">{_when(r["created_at"])}</div>',
+                _user(r["username"], r["author_id"])
+                + f'<div class="muted small">{_when(r["created_at"])}</div>',
                 f'<div class="post" dir="auto" lang="{e(lang)}">{e(text)}</div>'
                 f'<div class="muted small">{e(lang or "?")}{link}</div>',
                 _n(r["likes"]),
@@ -227,8 +258,15 @@ def _top_posts(lake: LakeConnection, start: Any, end: Any) -> Section:
                 f"<b>{_n(r['engagement'])}</b>",
             ]
         )
-    headers = [("author", "author"), ("post", "text"), ("likes", "num"), ("reposts", "num"),
-               ("replies", "num"), ("quotes", "num"), ("engagement", "num sorted")]
+    headers = [
+        ("author", "author"),
+        ("post", "text"),
+        ("likes", "num"),
+        ("reposts", "num"),
+        ("replies", "num"),
+        ("quotes", "num"),
+        ("engagement", "num sorted"),
+    ]
     return Section("top-posts", "Top posts by engagement", _table(headers, rows, "posts"), wide=True)
 
 
@@ -252,8 +290,13 @@ def _sentiment(lake: LakeConnection, start: Any, end: Any, bucket: str) -> Secti
     )
     if scored < english:
         note += f" Estimated from a deterministic sample of {scored:,} of {english:,} English posts."
-    return Section("sentiment", "Sentiment over time", _figure(svg, "Posts per sentiment over time"),
-                   note=note, wide=True)
+    return Section(
+        "sentiment",
+        "Sentiment over time",
+        _figure(svg, "Posts per sentiment over time"),
+        note=note,
+        wide=True,
+    )
 
 
 def _api_errors(lake: LakeConnection) -> Section:
@@ -261,11 +304,14 @@ def _api_errors(lake: LakeConnection) -> Section:
     title = "Partial API errors"
     if table.num_rows == 0:
         return Section("api-errors", title, _empty("No partial errors recorded in this lake."))
-    rows = [[f'<span dir="auto">{e(r["title"])}</span>', e(r["resource_type"]), _n(r["errors"])]
-            for r in table.to_pylist()]
+    rows = [
+        [f'<span dir="auto">{e(r["title"])}</span>', e(r["resource_type"]), _n(r["errors"])]
+        for r in table.to_pylist()
+    ]
     note = "objects X could not return next to the results (deleted, protected, suspended…), whole lake"
-    return Section("api-errors", title, _table([("problem", ""), ("resource", ""), ("errors", "num")], rows),
-                   note=note)
+    return Section(
+        "api-errors", title, _table([("problem", ""), ("resource", ""), ("errors", "num")], rows), note=note
+    )
 
 
 def _quality(lake: LakeConnection) -> Section:
@@ -289,8 +335,9 @@ def _quality(lake: LakeConnection) -> Section:
         f"{e(h['severity'])}: {h['failed']:,} failed of {h['checks']:,} checks over {h['runs']:,} runs"
         for h in history
     )
-    rows = [
-        [
+
+    def row(r: dict[str, Any]) -> list[str]:
+        return [
             '<span class="badge ok">pass</span>' if r["passed"] else '<span class="badge bad">fail</span>',
             e(r["table"]),
             e(r["check"]),
@@ -299,17 +346,33 @@ def _quality(lake: LakeConnection) -> Section:
             e(charts.short(r["expected"], 40)),
             f'<span dir="auto">{e(charts.short(r["detail"], 160))}</span>',
         ]
-        for r in latest
+
+    headers = [
+        ("result", ""),
+        ("table", ""),
+        ("check", ""),
+        ("severity", ""),
+        ("observed", "num"),
+        ("expected", "num"),
+        ("detail", ""),
     ]
-    headers = [("result", ""), ("table", ""), ("check", ""), ("severity", ""), ("observed", "num"),
-               ("expected", "num"), ("detail", "")]
     run = latest[0] if latest else None
     head = (
         f"<p>Latest run <code>{e(run['run_id'])}</code> checked {_when(run['checked_at'])} {badge}</p>"
         if run
         else ""
     )
-    body = head + (_table(headers, rows) if rows else _empty("The quality table is empty."))
+    passed = [r for r in latest if r["passed"] is not False]
+    body = head
+    if failed:
+        body += _table(headers, [row(r) for r in failed])
+    if passed:
+        body += (
+            f"<details><summary>{len(passed)} passed checks</summary>"
+            f"{_table(headers, [row(r) for r in passed])}</details>"
+        )
+    if not latest:
+        body += _empty("The quality table is empty.")
     return Section("quality", "Data quality", body, note=summary, wide=True)
 
 
@@ -334,16 +397,34 @@ def build_report(
         sections = [
             _over_time(con, start, end, bucket),
             _sentiment(con, start, end, bucket),
-            _ranked("hashtags", "Top hashtags", queries.top_hashtags(con, start, end), "hashtag", "#",
-                    charts.ACCENT),
-            _ranked("mentions", "Top mentioned accounts", queries.top_mentions(con, start, end), "username",
-                    "@", charts.PALETTE[6]),
-            Section("active-authors", "Most active authors",
-                    _authors_table(queries.most_active_authors(con, start, end), "posts"),
-                    note="by posts in the window"),
-            Section("engaged-authors", "Most engaged authors",
-                    _authors_table(queries.most_engaged_authors(con, start, end), "engagement"),
-                    note="by total engagement of their posts in the window"),
+            _ranked(
+                "hashtags",
+                "Top hashtags",
+                queries.top_hashtags(con, start, end),
+                "hashtag",
+                "#",
+                charts.ACCENT,
+            ),
+            _ranked(
+                "mentions",
+                "Top mentioned accounts",
+                queries.top_mentions(con, start, end),
+                "username",
+                "@",
+                charts.PALETTE[6],
+            ),
+            Section(
+                "active-authors",
+                "Most active authors",
+                _authors_table(queries.most_active_authors(con, start, end), "posts"),
+                note="by posts in the window",
+            ),
+            Section(
+                "engaged-authors",
+                "Most engaged authors",
+                _authors_table(queries.most_engaged_authors(con, start, end), "engagement"),
+                note="by total engagement of their posts in the window",
+            ),
             _languages(con, start, end),
             _post_types(con, start, end, posts),
             _engagement(con, start, end, posts),
@@ -357,12 +438,17 @@ def build_report(
     seconds = round(time.monotonic() - started, 2)
     chart_count = page.count('data-chart="1"')
     event(logger, "report built", posts=posts, charts=chart_count, seconds=seconds)
-    return Report(html=page, posts=posts, charts=chart_count, sections=[s.key for s in sections], seconds=seconds)
+    return Report(
+        html=page, posts=posts, charts=chart_count, sections=[s.key for s in sections], seconds=seconds
+    )
 
 
 def _kpi(label: str, value: str, sub: str = "") -> str:
     small = f'<div class="kpi-sub">{sub}</div>' if sub else ""
-    return f'<div class="kpi"><div class="kpi-value">{value}</div><div class="kpi-label">{e(label)}</div>{small}</div>'
+    return (
+        f'<div class="kpi"><div class="kpi-value">{value}</div>'
+        f'<div class="kpi-label">{e(label)}</div>{small}</div>'
+    )
 
 
 def _page(
@@ -386,9 +472,14 @@ def _page(
             _kpi("posts", _n(posts)),
             _kpi("authors", _n(head["authors"])),
             _kpi("languages", _n(head["languages"]), f"{_pct(head['english_posts'], posts)} English"),
-            _kpi("engagement", charts._thousands(head["engagement"]) if posts else "0",
-                 f"{charts._thousands(head['likes'])} likes"),
-            _kpi("with media", _pct(head["posts_with_media"], posts), f"{_n(head['posts_with_media'])} posts"),
+            _kpi(
+                "engagement",
+                charts._thousands(head["engagement"]) if posts else "0",
+                f"{charts._thousands(head['likes'])} likes",
+            ),
+            _kpi(
+                "with media", _pct(head["posts_with_media"], posts), f"{_n(head['posts_with_media'])} posts"
+            ),
             _kpi("geotagged", _pct(head["geotagged_posts"], posts), f"{_n(head['geotagged_posts'])} posts"),
         ]
     )
@@ -412,7 +503,7 @@ def _page(
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="twitter-pipeline report">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
+<meta http-equiv="Content-Security-Policy" content="{CSP}">
 <title>{e(title)} — {e(lake_uri)}</title>
 <style>{_CSS}</style>
 </head>
@@ -463,7 +554,7 @@ header code { color:#e2e8f0; background: rgba(255,255,255,.08); padding: 1px 6px
 .kpi-label { color:#cbd5e1; font-size: 13px; text-transform: uppercase; letter-spacing: .05em; }
 .kpi-sub { color:#94a3b8; font-size: 12.5px; }
 .inventory { color:#94a3b8; font-size: 12.5px; margin: 14px 0 0; }
-main { padding-top: 22px; padding-bottom: 12px; }
+main.wrap { padding-top: 22px; padding-bottom: 12px; }
 .grid { display:grid; grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 18px; }
 .card { background: var(--card); border: 1px solid var(--line); border-radius: 12px; padding: 18px 20px;
   min-width: 0; }
@@ -472,6 +563,8 @@ main { padding-top: 22px; padding-bottom: 12px; }
 h2 { font-size: 17px; margin: 0 0 2px; font-weight: 650; }
 .note { color: var(--muted); font-size: 13px; margin: 0 0 10px; }
 figure.chart { margin: 6px 0 0; } figure.chart img { display:block; max-width:100%; height:auto; }
+.card.wide figure.chart img { width: 100%; }
+details summary { cursor: pointer; color: var(--muted); margin: 10px 0 6px; }
 figcaption { color: var(--muted); font-size: 12.5px; }
 table { width:100%; border-collapse: collapse; font-size: 14px; }
 th { text-align:left; color: var(--muted); font-weight: 600; font-size: 12.5px; text-transform: uppercase;
@@ -491,7 +584,7 @@ a { color: var(--accent); text-decoration: none; } a:hover { text-decoration: un
 .badge.ok { background:#dcfce7; color:#166534; } .badge.bad { background:#fee2e2; color:#991b1b; }
 code { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, "DejaVu Sans Mono", monospace;
   font-size: .92em; }
-footer { color: var(--muted); font-size: 12.5px; padding-top: 8px; padding-bottom: 28px; }
+footer.wrap { color: var(--muted); font-size: 12.5px; padding-top: 8px; padding-bottom: 28px; }
 """
 
 
@@ -504,14 +597,55 @@ def write_report(report: Report, out: str | Path) -> Path:
         tmp.write_text(report.html, encoding="utf-8")
         tmp.replace(path)
     except OSError as exc:
-        raise StorageError(f"cannot write the report to {path}: {exc.strerror or exc}; pick another --out") from None
+        raise StorageError(
+            f"cannot write the report to {path}: {exc.strerror or exc}; pick another --out"
+        ) from None
     return path
 
 
-def publish_report(lake: LakeStorage | str, key: str, start: datetime | None = None,
-                   end: datetime | None = None) -> str:
-    """Build the report and store it in the lake under `key` (Airflow DAG); returns its URI."""
+def publish_report(
+    lake: LakeStorage | str, key: str, start: datetime | None = None, end: datetime | None = None
+) -> dict[str, Any]:
+    """Build the report and store it in the lake under `key` (atomic write); small JSON-safe summary.
+
+    The Airflow report DAG calls this: the page lands next to the data it describes, local or S3.
+    """
     storage = lake if isinstance(lake, LakeStorage) else LakeStorage(lake)
     report = build_report(storage, start, end)
     storage.write_bytes(key, report.html.encode("utf-8"))
-    return storage.location(key)
+    return {
+        "uri": storage.location(key),
+        "posts": report.posts,
+        "charts": report.charts,
+        "seconds": report.seconds,
+    }
+
+
+REPORTS_PREFIX = "reports"
+
+
+def daily_report_key(day: date) -> str:
+    """``reports/report-YYYY-MM-DD.html``: one page per UTC day, rewritten as that day's data grows."""
+    return f"{REPORTS_PREFIX}/report-{day:%Y-%m-%d}.html"
+
+
+def publish_daily_report(lake: LakeStorage | str, day: date) -> dict[str, Any]:
+    """The report on posts created during one UTC day, stored at `daily_report_key(day)` in the lake."""
+    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    return publish_report(lake, daily_report_key(day), start, start + timedelta(days=1))
+
+
+def day_of_window(extra: dict[str, Any] | None, fallback: datetime) -> date:
+    """The UTC day a tweets-table update is about: its window's start if the event says, else `fallback`."""
+    from twitter_pipeline.pipeline import parse_time
+
+    window = (extra or {}).get("window") or {}
+    candidates = [window.get("start") if isinstance(window, dict) else None, (extra or {}).get("start")]
+    for value in candidates:
+        try:
+            moment = parse_time(value, "window start") if value else None
+        except PipelineError:
+            moment = None
+        if moment is not None:
+            return moment.date()
+    return fallback.astimezone(UTC).date()

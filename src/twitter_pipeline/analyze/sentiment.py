@@ -21,7 +21,7 @@ _LINK = re.compile(r"https?://\S+")
 
 
 @lru_cache(maxsize=1)
-def _analyzer():  # noqa: ANN202 - vaderSentiment has no type hints
+def _analyzer():
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
     return SentimentIntensityAnalyzer()
@@ -49,7 +49,9 @@ def score_buckets(counts: pa.Table, texts: pa.Table) -> pa.Table:
     cache: dict[str, float] = {}
     tallies: dict[object, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     buckets = texts.column("bucket").to_pylist()
-    for bucket, text, n in zip(buckets, texts.column("text").to_pylist(), texts.column("n").to_pylist(), strict=True):
+    for bucket, text, n in zip(
+        buckets, texts.column("text").to_pylist(), texts.column("n").to_pylist(), strict=True
+    ):
         key = _LINK.sub(" ", text or "")
         score = cache.get(key)
         if score is None:

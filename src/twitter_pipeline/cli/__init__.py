@@ -8,6 +8,12 @@ from __future__ import annotations
 from twitter_pipeline.cli.app import app, main
 
 # Command modules register themselves on import (keep this list sorted).
-from twitter_pipeline.cli import analyze_cmd, emulator_cmd, lake_cmd, run_cmd  # noqa: E402, F401  isort: skip
+from twitter_pipeline.cli import (  # noqa: F401  isort: skip
+    analyze_cmd,
+    collections_cmd,
+    emulator_cmd,
+    lake_cmd,
+    run_cmd,
+)
 
 __all__ = ["app", "main"]

@@ -9,7 +9,9 @@ import typer
 from twitter_pipeline.cli.app import app
 from twitter_pipeline.settings import load_settings
 
-LAKE_HELP = "The lake to read: a local folder or s3://bucket/prefix. Default: TWITTER_PIPELINE_LAKE or ./lake."
+LAKE_HELP = (
+    "The lake to read: a local folder or s3://bucket/prefix. Default: TWITTER_PIPELINE_LAKE or ./lake."
+)
 
 
 @app.command()
@@ -18,7 +20,7 @@ def sql(
         ...,
         help="One SQL statement (DuckDB dialect). Every lake table is a view: tweets, users, hashtags, "
         "mentions, urls, media, places, polls, tweet_references, included_tweets, api_errors, quality… "
-        "e.g. \"SELECT lang, count(*) FROM tweets GROUP BY 1 ORDER BY 2 DESC\".",
+        'e.g. "SELECT lang, count(*) FROM tweets GROUP BY 1 ORDER BY 2 DESC".',
     ),
     lake: str | None = typer.Option(None, "--lake", help=LAKE_HELP),
     fmt: str = typer.Option(
@@ -30,7 +32,10 @@ def sql(
         "(needs --out).",
     ),
     out: str | None = typer.Option(
-        None, "--out", "-o", help="Write csv/json/parquet to this file instead of stdout (replaced atomically)."
+        None,
+        "--out",
+        "-o",
+        help="Write csv/json/parquet to this file instead of stdout (replaced atomically).",
     ),
     max_rows: int = typer.Option(
         100, "--max-rows", min=1, help="Rows shown by --format table (the others always write every row)."
@@ -55,14 +60,21 @@ def sql(
 def report(
     lake: str | None = typer.Option(None, "--lake", help=LAKE_HELP),
     out: Path = typer.Option(
-        Path("report.html"), "--out", "-o", help="The HTML file to write (one self-contained file, no network)."
+        Path("report.html"),
+        "--out",
+        "-o",
+        help="The HTML file to write (one self-contained file, no network).",
     ),
     start: str | None = typer.Option(
-        None, "--start", help="Only posts created at or after this time, ISO 8601 (UTC if no offset). "
-        "Default: the first post in the lake."
+        None,
+        "--start",
+        help="Only posts created at or after this time, ISO 8601 (UTC if no offset). "
+        "Default: the first post in the lake.",
     ),
     end: str | None = typer.Option(
-        None, "--end", help="Only posts created before this time, ISO 8601 (exclusive). Default: the last post."
+        None,
+        "--end",
+        help="Only posts created before this time, ISO 8601 (exclusive). Default: the last post.",
     ),
 ) -> None:
     """Write an HTML report with charts: activity, hashtags, mentions, authors, languages, engagement,

@@ -32,6 +32,13 @@ SOURCE_HELP = (
     "started for the run). Default: api when X_BEARER_TOKEN is set, otherwise emulator."
 )
 ENDPOINT_HELP = "'recent' (last 7 days) or 'all' (full archive; needs an access level that allows it)."
+COLLECTION_HELP = (
+    "Run a named collection from the collections file (its query or accounts, endpoint, fields and "
+    "state) instead of --query; repeat for several."
+)
+CONFIG_HELP = (
+    "Collections file for --collection. Default: TWITTER_PIPELINE_COLLECTIONS, else ./collections.toml."
+)
 
 
 @app.command()
@@ -50,6 +57,8 @@ def run(
     max_pages: int | None = typer.Option(
         None, "--max-pages", min=1, help="Stop after this many pages (the rest is fetched by the next run)."
     ),
+    collection: list[str] | None = typer.Option(None, "--collection", "-c", help=COLLECTION_HELP),
+    config: str | None = typer.Option(None, "--config", help=CONFIG_HELP),
     lake: str | None = typer.Option(None, "--lake", help=LAKE_HELP),
     source: str | None = typer.Option(None, "--source", help=SOURCE_HELP),
     force: bool = typer.Option(False, "--force", help="Fetch a closed window again even if it is complete."),
@@ -64,6 +73,22 @@ def run(
         err_console.print(
             "[cyan]source: built-in X API emulator[/] (no X_BEARER_TOKEN set; set it to use the live API)"
         )
+    if collection:
+        from twitter_pipeline.cli import collections_cmd
+
+        collections_cmd.reject_with_collection(query=query, endpoint=endpoint != "recent")
+        collections_cmd.run_named(
+            settings,
+            collection,
+            config=config,
+            source=chosen,
+            start=start,
+            end=end,
+            max_pages=max_pages,
+            force=force,
+            quality=not no_quality,
+        )
+        return
     summary = _run_with_progress(
         settings,
         f"{chosen} {endpoint}",
@@ -93,6 +118,10 @@ def backfill(
     no_quality: bool = typer.Option(
         False, "--no-quality", help="Skip the data-quality checks after loading."
     ),
+    collection: str | None = typer.Option(
+        None, "--collection", "-c", help="Backfill this named collection from the collections file."
+    ),
+    config: str | None = typer.Option(None, "--config", help=CONFIG_HELP),
 ) -> None:
     """Fetch a time range window by window; windows already complete are skipped."""
     from twitter_pipeline.extract.window import split_windows
@@ -102,6 +131,21 @@ def backfill(
     start_at, end_at = pipeline.parse_time(start, "--start"), pipeline.parse_time(end, "--end")
     if start_at is None or end_at is None or start_at >= end_at:
         raise ConfigError("--start must be before --end")
+    if collection:
+        from twitter_pipeline.cli import collections_cmd
+
+        collections_cmd.reject_with_collection(query=query, endpoint=endpoint != "recent")
+        collections_cmd.backfill_named(
+            settings,
+            collection,
+            config=config,
+            source=chosen,
+            start=start_at,
+            end=end_at,
+            every=parse_every(every),
+            quality=not no_quality,
+        )
+        return
     windows = split_windows(start_at, end_at, parse_every(every))
     totals = {"windows": len(windows), "skipped": 0, "pages": 0, "posts": 0, "errors": 0}
     with window_progress() as progress:

@@ -175,7 +175,8 @@ class ImportResult:
     files: list[str] = field(default_factory=list)
     raw_keys: list[str] = field(default_factory=list)
     pages: int = 0
-    posts: int = 0
+    posts: int = 0  # distinct post ids: archives overlap, and the tables count distinct posts
+    errors: int = 0  # partial errors (`errors` next to `data`)
 
 
 def import_run_id(paths: list[Path]) -> str:
@@ -207,12 +208,15 @@ def land_archives(
     for path in resolved:
         validate_archive(path)
     result = ImportResult(run_id=run_id or import_run_id(resolved), files=[str(p) for p in resolved])
+    post_ids: set[str] = set()
     for path in resolved:
         for page in read_archive(path, validate=False):
             result.pages += 1
             key = raw_zone.write(result.run_id, result.pages, page)
             result.raw_keys.append(key)
-            result.posts += len(page.payload.get("data") or [])
+            post_ids.update(str(post.get("id")) for post in page.payload.get("data") or [])
+            result.errors += len(page.payload.get("errors") or [])
             if on_page is not None:
                 on_page(page, key)
+    result.posts = len(post_ids)
     return result

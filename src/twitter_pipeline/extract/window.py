@@ -87,8 +87,9 @@ def split_windows(start: datetime, end: datetime, every: timedelta) -> list[tupl
 def resolve_window(state: StateStore, request: SearchRequest) -> tuple[str, Window]:
     """The endpoint name and the exact bounds this request will send.
 
-    An interrupted run of the same bounds wins (it is resumed with the since_id it started with);
-    otherwise an incremental request takes since_id from the state's newest_id.
+    An interrupted run of the same bounds wins (it is resumed with the since_id and start it began
+    with; a request without start_time matches any start); otherwise an incremental request takes
+    since_id from the state's newest_id.
     """
     name = SEARCH_NAMES[search_endpoint(request.endpoint)]
     query = request.query.strip()
@@ -102,7 +103,10 @@ def resolve_window(state: StateStore, request: SearchRequest) -> tuple[str, Wind
         return name, fixed
     for checkpoint in state.checkpoints(name, query):
         w = checkpoint.window
-        if (w.start_time, w.end_time, w.until_id) == (fixed.start_time, fixed.end_time, fixed.until_id):
+        # Without an explicit start, "everything new" means: first finish the interrupted run, whatever
+        # start it had (the first run of a query usually has one, its resumption need not repeat it).
+        same_start = fixed.start_time is None or w.start_time == fixed.start_time
+        if same_start and (w.end_time, w.until_id) == (fixed.end_time, fixed.until_id):
             return name, w
     since_id = state.newest_id(name, query)
     return name, replace(fixed, since_id=since_id or None)

@@ -1,0 +1,80 @@
+"""
+### twitter_report — the HTML report, refreshed whenever the tweets table changes
+
+Scheduled on the **Asset** `twitter_pipeline.tweets` (`<lake>/tables/tweets`), which the
+`twitter_pipeline` DAG's `check_quality` task emits after each successful load. Each run renders the
+report for the **UTC day** the update was about (the loaded window's day, else today) and stores it
+in the lake as `<lake>/reports/report-<YYYY-MM-DD>.html` — one self-contained page per day (charts
+embedded, no network needed to view it), rewritten as the day's data grows.
+
+One task, `publish_report`: DuckDB queries over the Delta tables → charts → one HTML file written
+atomically to the lake (local folder or S3). XCom: `{uri, posts, charts, seconds}` — never data.
+
+**Settings (environment).** `TWITTER_PIPELINE_LAKE` (the same lake as the pipeline DAG: `./lake` or
+`s3://bucket/prefix`), `TWITTER_PIPELINE_START_DATE`. AWS credentials: the standard chain.
+
+**Manual run.** `airflow dags trigger twitter_report` renders today's report; or run the same thing
+without Airflow: `twitter-pipeline report --start 2026-11-26 --end 2026-11-27 --out report.html`.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+
+from airflow.sdk import Asset, dag, get_current_context, task
+
+# Parse-time code stays cheap: environment reads only. The package is imported inside the task.
+LAKE = os.environ.get("TWITTER_PIPELINE_LAKE", "").strip() or "./lake"
+START_DATE = datetime.fromisoformat(
+    os.environ.get("TWITTER_PIPELINE_START_DATE", "").strip() or "2026-01-01"
+).replace(tzinfo=UTC)
+
+
+def _tables_uri(lake: str, table: str) -> str:
+    """Same URI as dags/twitter_pipeline.py's asset (tests/dags/test_twitter_report.py checks it)."""
+    if "://" in lake:
+        return f"{lake.rstrip('/')}/tables/{table}"
+    return f"file://{os.path.abspath(os.path.expanduser(lake))}/tables/{table}"
+
+
+TWEETS_TABLE = Asset(
+    name="twitter_pipeline.tweets", uri=_tables_uri(LAKE, "tweets"), group="twitter_pipeline"
+)
+
+
+@dag(
+    dag_id="twitter_report",
+    schedule=[TWEETS_TABLE],
+    start_date=START_DATE,
+    catchup=False,
+    max_active_runs=1,
+    doc_md=__doc__,
+    tags=["twitter_pipeline", "report"],
+    default_args={
+        "owner": "data-platform",
+        "retries": 2,
+        "retry_delay": timedelta(minutes=2),
+        "retry_exponential_backoff": 2.0,
+        "execution_timeout": timedelta(minutes=30),
+    },
+)
+def twitter_report() -> None:
+    @task
+    def publish_report() -> dict:
+        """Render the report for the day the tables changed and store it under <lake>/reports/."""
+        from twitter_pipeline.analyze.report import day_of_window, publish_daily_report
+        from twitter_pipeline.orchestration.failures import fail_fast_on_permanent_errors
+        from twitter_pipeline.settings import load_settings
+
+        context = get_current_context()
+        events = [e for evs in (context.get("triggering_asset_events") or {}).values() for e in evs]
+        latest = events[-1] if events else None
+        day = day_of_window(getattr(latest, "extra", None), datetime.now(UTC))
+        with fail_fast_on_permanent_errors():
+            return publish_daily_report(load_settings().lake, day)
+
+    publish_report()
+
+
+twitter_report()
