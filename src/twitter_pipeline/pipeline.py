@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 import orjson
 
-from twitter_pipeline.errors import ConfigError
+from twitter_pipeline.errors import ApiError, ConfigError
 from twitter_pipeline.extract.client import XApiClient
 from twitter_pipeline.extract.pages import RawPage
 from twitter_pipeline.extract.state import StateStore
@@ -198,18 +198,51 @@ def extract(
     raw, state = RawZone(storage), StateStore(storage)
     request = _search_request(state, text, endpoint, start_at, end_at, max_results)
 
-    with open_client(settings, chosen, on_wait=on_wait) as client:
-        result = extract_window(
-            client, raw, state, request, max_pages=max_pages, on_page=on_page, force=force
-        )
+    try:
+        with open_client(settings, chosen, on_wait=on_wait) as client:
+            result = extract_window(
+                client, raw, state, request, max_pages=max_pages, on_page=on_page, force=force
+            )
+    except ApiError as exc:
+        # Stopped mid-window (usage cap, retries exhausted): record what did land so the caller
+        # can still load it; the checkpoint stays and the next run continues the window.
+        partial = _interrupted_result(state, request)
+        if partial is not None and partial.pages:
+            exc.partial_manifest = _write_manifest(storage, partial, chosen, text)  # type: ignore[attr-defined]
+        raise
+    manifest = _write_manifest(storage, result, chosen, text)
+    event(logger, "extracted", run_id=result.run_id, pages=result.pages, posts=result.posts)
+    return manifest
 
-    manifest_key = f"{MANIFESTS_PREFIX}/run={result.run_id}.json"
+
+def _interrupted_result(state: StateStore, request: SearchRequest) -> ExtractResult | None:
+    from twitter_pipeline.extract.window import resolve_window
+
+    name, window = resolve_window(state, request)
+    checkpoint = state.checkpoint(name, request.query.strip(), window)
+    if checkpoint is None:
+        return None
+    return ExtractResult(
+        run_id=checkpoint.run_id,
+        endpoint=name,
+        query=checkpoint.query,
+        window=checkpoint.window,
+        raw_keys=list(checkpoint.raw_keys),
+        pages=checkpoint.seq,
+        posts=checkpoint.posts,
+        newest_id=checkpoint.newest_id,
+        errors_count=checkpoint.errors_count,
+        complete=False,
+    )
+
+
+def _write_manifest(storage: LakeStorage, result: ExtractResult, source: str, query: str) -> ExtractManifest:
     manifest = ExtractManifest(
         run_id=result.run_id,
         lake=storage.uri,
-        source=chosen,
+        source=source,
         endpoint=result.endpoint,
-        query=text,
+        query=query,
         start=result.window.start_time,
         end=result.window.end_time,
         pages=result.pages,
@@ -218,11 +251,10 @@ def extract(
         errors=result.errors_count,
         complete=result.complete,
         skipped=result.skipped,
-        manifest_key=manifest_key,
+        manifest_key=f"{MANIFESTS_PREFIX}/run={result.run_id}.json",
     )
     body = {**manifest.to_dict(), "raw_keys": list(result.raw_keys)}
-    storage.write_bytes(manifest_key, orjson.dumps(body, option=orjson.OPT_INDENT_2))
-    event(logger, "extracted", run_id=result.run_id, pages=result.pages, posts=result.posts)
+    storage.write_bytes(manifest.manifest_key, orjson.dumps(body, option=orjson.OPT_INDENT_2))
     return manifest
 
 
@@ -324,7 +356,23 @@ def run(settings: Settings, **options: Any) -> RunSummary:
     started = time.monotonic()
     check = options.pop("quality", True)
     on_table_loaded = options.pop("on_table_loaded", None)
-    manifest = extract(settings, **options)
+    try:
+        manifest = extract(settings, **options)
+    except ApiError as exc:
+        partial = getattr(exc, "partial_manifest", None)
+        if partial is not None:  # keep what was fetched: load it, then report the stop
+            _load_into(
+                RunSummary(partial.run_id, partial.source, partial.lake),
+                settings,
+                partial,
+                on_table_loaded,
+                check=False,
+            )
+            raise type(exc)(
+                f"{exc} ({partial.pages} pages / {partial.posts} posts fetched before the stop "
+                "were loaded; run again to continue the window)"
+            ) from None
+        raise
     summary = RunSummary(run_id=manifest.run_id, source=manifest.source, lake=manifest.lake)
     summary.pages, summary.posts, summary.errors = manifest.pages, manifest.posts, manifest.errors
     summary.complete, summary.skipped = manifest.complete, manifest.skipped

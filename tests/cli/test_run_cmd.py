@@ -177,3 +177,23 @@ def test_read_only_lake_fails_cleanly(cli, tmp_path: Path) -> None:
     lake.mkdir(mode=0o500)
     done = cli("run", "--lake", str(lake))
     assert done.returncode != 0 and "error:" in done.stderr
+
+
+def test_usage_cap_stops_cleanly_and_keeps_what_was_fetched(cli, tmp_path: Path, emulator_factory) -> None:
+    from tests.fixtures.emulator import EMULATOR_TEST_TOKEN
+
+    server = emulator_factory(usage_cap=450)
+    lake = tmp_path / "lake"
+    start, end = _window(2)
+    env = clean_env(X_BEARER_TOKEN=EMULATOR_TEST_TOKEN, X_API_BASE_URL=server.base_url)
+    done = cli(
+        "run", "--lake", str(lake), "--query", "data OR #python", "--start", start, "--end", end, env=env
+    )
+    assert done.returncode != 0
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("error:") and "cap" in last.lower() and "Monthly" in last
+    assert "Traceback" not in done.stderr
+    ids = _tweet_ids(lake)
+    assert ids and set(ids) == server.served_ids  # every post served before the cap is in the table
+    # The cap is never retried in a loop: one refused request, then the run stopped.
+    assert sum(1 for r in server.requests if r.status == 429) == 1

@@ -51,7 +51,7 @@ def test_timeline_pages_then_since_id_from_state(frozen: EmulatorServer, tmp_pat
         assert state.newest_id(TIMELINE_ENDPOINT, user) == str(max(ids))
 
         frozen.reset_ledger()
-        second = extract_timeline(client, raw, state, TimelineRequest(user, start_time=start), run_id="r2")
+        second = extract_timeline(client, raw, state, TimelineRequest(user), run_id="r2")
         (call,) = requests_to(frozen, f"/2/users/{user}/tweets")
         assert call.params["since_id"] == str(max(ids)) and "start_time" not in call.params
         assert second.posts == 0 and second.complete
