@@ -34,6 +34,7 @@ class RawPage:
     body: bytes
     fetched_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     status: int = 200
+    source: str | None = field(default=None, compare=False)  # raw key or file:line, for error messages
 
     @cached_property
     def payload(self) -> dict[str, Any]:

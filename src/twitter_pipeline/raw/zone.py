@@ -33,7 +33,7 @@ def encode_page(page: RawPage) -> bytes:
     return gzip.compress(orjson.dumps(envelope) + b"\n" + page.body, compresslevel=6, mtime=0)
 
 
-def decode_page(blob: bytes) -> RawPage:
+def decode_page(blob: bytes, source: str | None = None) -> RawPage:
     data = gzip.decompress(blob)
     head, _, body = data.partition(b"\n")
     envelope = orjson.loads(head)
@@ -44,6 +44,7 @@ def decode_page(blob: bytes) -> RawPage:
         body=body,
         fetched_at=datetime.fromisoformat(envelope["fetched_at"]),
         status=int(envelope.get("status", 200)),
+        source=source,
     )
 
 
@@ -65,7 +66,7 @@ class RawZone:
         return key
 
     def read(self, key: str) -> RawPage:
-        return decode_page(self.storage.read_bytes(key))
+        return decode_page(self.storage.read_bytes(key), source=key)
 
     def read_many(self, keys: Iterable[str]) -> Iterator[RawPage]:
         for key in keys:
