@@ -1,6 +1,6 @@
 """``python -m bench``: run the benchmarks, print one table, write ``bench/results.md``.
 
-python -m bench                     # everything, full size (about half an hour on 2 cores)
+python -m bench                     # everything, full size (about an hour on 2 cores)
 python -m bench --only transform    # one benchmark
 python -m bench --smoke             # seconds: checks every benchmark still runs (CI)
 """
@@ -38,7 +38,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="Posts in the transform archive (default 100,000).",
     )  # fmt: skip
     parser.add_argument(
-        "--rounds", type=int, default=None, help="Rounds of the transform contenders, twarc-csv included (default 3)."
+        "--rounds",
+        type=int,
+        default=None,
+        help="Rounds of the transform contenders, twarc-csv included (default 3).",
     )
     parser.add_argument(
         "--pacing-seconds", type=float, default=None,

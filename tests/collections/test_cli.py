@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.conftest import clean_env
-from tests.cli.conftest import cli as cli  # noqa: PLC0414  the lead's subprocess runner fixture
+from tests.cli.conftest import cli as cli  # the lead's subprocess-runner fixture
 from tests.collections.conftest import QUIET
 
 pytestmark = pytest.mark.integration

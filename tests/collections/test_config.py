@@ -92,7 +92,7 @@ def test_file_level_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
         parse_collections('[[collection]]\nname = "a"\nquery = "x"\n')
     with pytest.raises(ConfigError, match="not found: create it"):
         load_collections(tmp_path / "missing.toml")
-    with pytest.raises(ConfigError, match="no collection named 'nope'.*use one of python, people"):
+    with pytest.raises(ConfigError, match=r"no collection named 'nope'.*use one of python, people"):
         parse_collections(GOOD).get("nope")
 
 
@@ -103,7 +103,7 @@ def test_path_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert load_collections().names == ["python", "people", "archive"]
     monkeypatch.setenv(COLLECTIONS_ENV, "")  # empty means the default file in the working directory
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(ConfigError, match="collections.toml not found"):
+    with pytest.raises(ConfigError, match=r"collections\.toml not found"):
         load_collections()
 
 

@@ -48,8 +48,8 @@ def _links(settings: Settings):
 
 def test_handles_resolve_once_then_come_from_the_users_table(frozen: EmulatorServer, settings) -> None:
     people = parse_collections(
-        f'[[collections]]\nname = "people"\naccounts = ["{QUIET[0]}", "{QUIET[1].upper()}", "nobody_here_1"]\n'
-        'lookback = "1d"\n'
+        f'[[collections]]\nname = "people"\nlookback = "1d"\n'
+        f'accounts = ["{QUIET[0]}", "{QUIET[1].upper()}", "nobody_here_1"]\n'
     ).get("people")
     first = run_collection(settings, people, now=NOW)
     lookups = requests_to(frozen, "/2/users/by/username/")

@@ -6,7 +6,9 @@ variables must exist before any test module (or fixture) imports it — hence mo
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +21,7 @@ DAG_FILE = DAGS_FOLDER / "twitter_pipeline.py"
 DAG_ID = "twitter_pipeline"
 
 _AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="tp-airflow-home-"))
+atexit.register(shutil.rmtree, _AIRFLOW_HOME, ignore_errors=True)
 os.environ.update(
     {
         "AIRFLOW_HOME": str(_AIRFLOW_HOME),

@@ -86,13 +86,18 @@ def test_three_consecutive_intervals_then_rerun_changes_nothing(airflow_db: Path
     assert _xcoms(rerun.run_id)["extract"]["skipped"] is True
 
 
-def test_lake_on_s3(airflow_db: Path, pipeline_env: Path, s3_lake_uri: str, monkeypatch) -> None:
+def test_backfill_interval_on_s3_uses_full_archive(
+    airflow_db: Path, pipeline_env: Path, s3_lake_uri: str, monkeypatch
+) -> None:
+    """A backfilled interval 10 days back, with the lake on S3: full-archive search, tables on S3."""
     monkeypatch.setenv("TWITTER_PIPELINE_LAKE", s3_lake_uri)
     assert load_dag().get_task("check_quality").outlets[0].uri == f"{s3_lake_uri}/tables/tweets"
-    _, end = _last_complete_hours(1)[0]
+    start, end = (moment - timedelta(days=10) for moment in _last_complete_hours(1)[0])
     run = _run(end)
     manifest = _xcoms(run.run_id)["extract"]
     assert manifest["lake"] == s3_lake_uri
+    assert manifest["endpoint"] in ("all", "search_all", "/2/tweets/search/all")
+    assert (_parse(manifest["start"]), _parse(manifest["end"])) == (start, end)
     ids = _tweets(s3_lake_uri)
     assert len(ids) == len(set(ids)) >= manifest["posts"] > 0
     assert not pipeline_env.exists(), "nothing may land in the local default lake"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.dags.conftest import DAG_ID, DAGS_FOLDER, REPO
+from tests.dags.conftest import DAG_FILE, DAG_ID, REPO
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -41,7 +42,7 @@ def _airflow_env(tmp_path: Path, database_url: str, api_port: int) -> dict[str, 
             "AIRFLOW_HOME": str(home),
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": database_url,
             "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-            "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(_dags_folder_with_only_this_dag(tmp_path)),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
             "AIRFLOW__CORE__PARALLELISM": "4",
@@ -64,6 +65,14 @@ def _airflow_env(tmp_path: Path, database_url: str, api_port: int) -> dict[str, 
     env["TWITTER_PIPELINE_START_DATE"] = last_hour.replace(tzinfo=None).isoformat()
     env["TWITTER_PIPELINE_CATCHUP"] = "true"
     return env
+
+
+def _dags_folder_with_only_this_dag(tmp_path: Path) -> Path:
+    """This test is about twitter_pipeline: other DAGs of the repo would only compete for the 2 cores."""
+    folder = tmp_path / "dags"
+    folder.mkdir()
+    shutil.copy2(DAG_FILE, folder / DAG_FILE.name)
+    return folder
 
 
 def _airflow(env: dict[str, str], *args: str) -> None:
@@ -95,12 +104,18 @@ def _dag_runs(database_url: str) -> tuple[list[tuple], list[tuple]]:
 def test_scheduler_runs_the_dag_on_postgres_with_local_executor(postgres_server, tmp_path: Path) -> None:
     pytest.importorskip("psycopg2", reason="psycopg2 comes with the airflow extra: pip install '.[airflow]'")
     database_url = postgres_server.create_database(f"airflow_{secrets.token_hex(4)}")
-    env = _airflow_env(tmp_path, database_url, _free_port())
+    api_port = _free_port()
+    env = _airflow_env(tmp_path, database_url, api_port)
     _airflow(env, "db", "migrate")
     _airflow(env, "pools", "set", "x_api", "1", "X API rate limit")
 
     log_path = tmp_path / "components.log"
-    components = "airflow api-server & airflow dag-processor & airflow scheduler & wait"
+    # workers report to the api-server's execution API: start it first, the others once it listens
+    components = (
+        "airflow api-server & "
+        f"until (exec 3<>/dev/tcp/127.0.0.1/{api_port}) 2>/dev/null; do sleep 1; done; "
+        "airflow dag-processor & airflow scheduler & wait"
+    )
     with log_path.open("wb") as log:
         group = subprocess.Popen(
             ["bash", "-c", components],
