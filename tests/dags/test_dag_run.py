@@ -96,7 +96,7 @@ def test_backfill_interval_on_s3_uses_full_archive(
     run = _run(end)
     manifest = _xcoms(run.run_id)["extract"]
     assert manifest["lake"] == s3_lake_uri
-    assert manifest["endpoint"] in ("all", "search_all", "/2/tweets/search/all")
+    assert manifest["endpoint"] == "search_all"
     assert (_parse(manifest["start"]), _parse(manifest["end"])) == (start, end)
     ids = _tweets(s3_lake_uri)
     assert len(ids) == len(set(ids)) >= manifest["posts"] > 0

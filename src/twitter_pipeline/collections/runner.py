@@ -249,24 +249,8 @@ def _client(
 
 def _fields(client: XApiClient, collection: Collection) -> dict[str, str]:
     """The client's rich default fields, with the collection's overrides (comma-joined)."""
-    fields = dict(client._fields)
-    for param, names in (collection.fields or {}).items():
-        fields[param] = ",".join(names)
-    return fields
-
-
-@contextmanager
-def _fields_on(client: XApiClient, fields: dict[str, str]):
-    """Search goes through `extract_window`, which asks for the client's fields: swap them for the run."""
-    if fields == client._fields:
-        yield
-        return
-    saved = client._fields
-    client._fields = fields
-    try:
-        yield
-    finally:
-        client._fields = saved
+    overrides = {param: ",".join(names) for param, names in (collection.fields or {}).items()}
+    return {**client.field_params, **overrides}
 
 
 def _first_start(collection: Collection, now: datetime | None) -> datetime | None:
@@ -306,17 +290,16 @@ def _extract_search(
         max_results=collection.max_results,
         incremental=incremental,
     )
-    with _fields_on(client, _fields(client, collection)):
-        result = extract_window(
-            client,
-            RawZone(storage),
-            state,
-            request,
-            max_pages=max_pages,
-            on_page=on_page,
-            run_id=run_id,
-            force=force,
-        )
+    result = extract_window(
+        client.with_fields(_fields(client, collection)),
+        RawZone(storage),
+        state,
+        request,
+        max_pages=max_pages,
+        on_page=on_page,
+        run_id=run_id,
+        force=force,
+    )
     return _Extraction(
         load_run_id=result.run_id,
         raw_keys=list(result.raw_keys),

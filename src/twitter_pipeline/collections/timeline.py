@@ -70,7 +70,7 @@ def timeline_params(
     params.update({k: v for k, v in bounds.items() if v})
     if request.exclude:
         params["exclude"] = ",".join(sorted(request.exclude))
-    params.update(dict(fields) if fields else client._fields)
+    params.update(dict(fields) if fields else client.field_params)
     return params
 
 

@@ -7,6 +7,7 @@ the local emulator: only the base URL differs.
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 from collections.abc import Iterator, Mapping
@@ -97,6 +98,17 @@ class XApiClient:
     @property
     def base_url(self) -> str:
         return self.transport.base_url
+
+    @property
+    def field_params(self) -> dict[str, str]:
+        """The fields and expansions every request asks for (`tweet.fields`, `expansions`, …)."""
+        return dict(self._fields)
+
+    def with_fields(self, overrides: Mapping[str, str]) -> XApiClient:
+        """A client asking for other fields that shares this one's connection and rate-limit state."""
+        clone = copy.copy(self)
+        clone._fields = {**self._fields, **overrides}
+        return clone
 
     def __repr__(self) -> str:
         return f"XApiClient(base_url={self.base_url!r}, spelling={self.spelling!r})"
