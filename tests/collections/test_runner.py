@@ -104,6 +104,17 @@ def test_three_collections_of_both_kinds_share_tables_and_link_posts(
     assert overlap, "the two searches should share some posts (#AI #Python)"
     assert len(links) == sum(len(ids) for ids in by_collection.values())  # one row per (collection, post)
 
+    # sql/report filter by collection: post tables show only that collection's posts.
+    from twitter_pipeline.analyze.lake_sql import QueryError, connect
+
+    with connect(settings.lake, collection="people") as con:
+        shown = set(con.query("SELECT id FROM tweets")["id"].to_pylist())
+        tags = con.query("SELECT DISTINCT tweet_id FROM hashtags")["tweet_id"].to_pylist()
+        everything = con.query("SELECT count(*) AS n FROM tweets_all")["n"][0].as_py()
+    assert shown == by_collection["people"] and set(tags) <= shown and everything == len(tweets)
+    with pytest.raises(QueryError, match="collections there: ai, people, python"):
+        connect(settings.lake, collection="nope")
+
     # The listing reflects each collection's state.
     rows = {r.name: r for r in collection_status(config, LakeStorage(settings.lake))}
     for s in summaries:

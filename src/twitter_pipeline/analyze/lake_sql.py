@@ -132,13 +132,28 @@ def open_dataset(storage: LakeStorage, name: str) -> ds.Dataset | None:
     return table_dataset(storage, name, schema=scan_schema(schema, partition_columns))
 
 
+# Tables whose rows belong to one post, and the column that names it: what a collection filters.
+POST_KEYED_TABLES = {
+    "tweets": "id",
+    "hashtags": "tweet_id",
+    "mentions": "tweet_id",
+    "urls": "tweet_id",
+    "tweet_references": "tweet_id",
+}
+
+
 def connect(
-    storage: LakeStorage | str, *, declared: bool = False, threads: int | None = None
+    storage: LakeStorage | str,
+    *,
+    declared: bool = False,
+    threads: int | None = None,
+    collection: str | None = None,
 ) -> LakeConnection:
     """An in-memory DuckDB with every table of the lake registered as a view (UTC session).
 
     With `declared`, tables the schema declares but the lake does not hold yet are registered
-    empty, so the report's queries run (and say "no posts") on a new or empty lake.
+    empty, so the report's queries run (and say "no posts") on a new or empty lake. With
+    `collection`, the post tables show only that collection's posts (see `collection_posts`).
     """
     lake = storage if isinstance(storage, LakeStorage) else LakeStorage(storage)
     con = duckdb.connect(":memory:")
@@ -160,4 +175,32 @@ def connect(
             if name not in registered:
                 con.register(name, scan_schema(spec.schema, list(spec.partition_by)).empty_table())
         lake_connection.missing = sorted(set(TABLES) - set(registered))
+    if collection:
+        _filter_to_collection(lake_connection, collection)
     return lake_connection
+
+
+def _filter_to_collection(lake: LakeConnection, collection: str) -> None:
+    """Hide each post table behind a view of the collection's posts (the full table is `<name>_all`)."""
+    if "collection_posts" not in lake.tables:
+        lake.close()
+        raise QueryError(
+            f"{lake.storage.uri} has no collection_posts table: fetch with --collection first "
+            "(twitter-pipeline run --collection NAME)"
+        )
+    known = {row[0] for row in lake.con.sql("SELECT DISTINCT collection FROM collection_posts").fetchall()}
+    if collection not in known:
+        lake.close()
+        raise QueryError(
+            f"no posts of collection {collection!r} in {lake.storage.uri}; collections there: "
+            f"{', '.join(sorted(known)) or 'none'}"
+        )
+    name = collection.replace("'", "''")
+    for table, column in POST_KEYED_TABLES.items():
+        if table not in lake.tables and table not in lake.missing:
+            continue
+        lake.con.execute(f'ALTER VIEW "{table}" RENAME TO "{table}_all"')
+        lake.con.execute(
+            f'CREATE VIEW "{table}" AS SELECT * FROM "{table}_all" WHERE "{column}" IN '
+            f"(SELECT tweet_id FROM collection_posts WHERE collection = '{name}')"
+        )

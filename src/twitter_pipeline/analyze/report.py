@@ -384,11 +384,14 @@ def build_report(
     *,
     now: datetime | None = None,
     title: str = "X posts report",
+    collection: str | None = None,
 ) -> Report:
     """Query the lake and render the whole report (a new or empty lake gives a report that says so)."""
     started = time.monotonic()
     storage = lake if isinstance(lake, LakeStorage) else LakeStorage(lake)
-    with connect(storage, declared=True) as con:
+    if collection:
+        title = f"{title} · collection {collection}"
+    with connect(storage, declared=True, collection=collection) as con:
         head = queries.summary(con, start, end).to_pylist()[0]
         posts = int(head["posts"])
         counts = queries.table_counts(con)

@@ -9,6 +9,10 @@ import typer
 from twitter_pipeline.cli.app import app
 from twitter_pipeline.settings import load_settings
 
+COLLECTION_HELP = (
+    "Only the posts of this collection (from collections.toml): tweets, hashtags, mentions, urls and "
+    "tweet_references are filtered; the full tables stay available as <name>_all."
+)
 LAKE_HELP = (
     "The lake to read: a local folder or s3://bucket/prefix. Default: TWITTER_PIPELINE_LAKE or ./lake."
 )
@@ -40,6 +44,7 @@ def sql(
     max_rows: int = typer.Option(
         100, "--max-rows", min=1, help="Rows shown by --format table (the others always write every row)."
     ),
+    collection: str | None = typer.Option(None, "--collection", "-c", help=COLLECTION_HELP),
 ) -> None:
     """Run SQL over the lake's Delta tables with DuckDB (local folder or S3, no extensions needed)."""
     from twitter_pipeline.analyze import connect
@@ -51,7 +56,7 @@ def sql(
     if fmt == "parquet" and not out:
         raise ConfigError("--format parquet writes a binary file: add --out result.parquet")
     settings = load_settings(lake=lake)
-    with connect(settings.lake) as con:
+    with connect(settings.lake, collection=collection) as con:
         result = con.query(query)
     write_result(result, fmt, out, max_rows=max_rows)
 
@@ -76,6 +81,7 @@ def report(
         "--end",
         help="Only posts created before this time, ISO 8601 (exclusive). Default: the last post.",
     ),
+    collection: str | None = typer.Option(None, "--collection", "-c", help=COLLECTION_HELP),
 ) -> None:
     """Write an HTML report with charts: activity, hashtags, mentions, authors, languages, engagement,
     post kinds, media, places, sentiment and data quality."""
@@ -89,7 +95,7 @@ def report(
         raise ConfigError("--start must be before --end")
     settings = load_settings(lake=lake)
     with err_console.status("querying the lake and drawing charts…"):
-        built = build_report(settings.lake, start_at, end_at)
+        built = build_report(settings.lake, start_at, end_at, collection=collection)
         path = write_report(built, out)
     err_console.print(
         f"report: {path} ({built.posts:,} posts, {built.charts} charts, {len(built.html) / 1e6:.1f} MB, "
