@@ -9,9 +9,9 @@ from rich.table import Table
 from twitter_pipeline.cli.app import app
 from twitter_pipeline.cli.progress import err_console, out_console
 from twitter_pipeline.errors import ConfigError
-from twitter_pipeline.load.maintain import DEFAULT_RETENTION_HOURS, list_tables, maintain_table
 from twitter_pipeline.settings import load_settings
-from twitter_pipeline.storage import LakeStorage
+
+DEFAULT_RETENTION_HOURS = 168  # = load.maintain.DEFAULT_RETENTION_HOURS (kept here: that module is heavy)
 
 
 @app.command()
@@ -42,6 +42,9 @@ def maintain(
 
     Safe while loads run (concurrent commits are retried); rows never change, only files.
     """
+    from twitter_pipeline.load.maintain import list_tables, maintain_table
+    from twitter_pipeline.storage import LakeStorage
+
     settings = load_settings(lake=lake)
     storage = LakeStorage(settings.lake)
     names = list_tables(storage)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from twitter_pipeline import pipeline
 from twitter_pipeline.cli.app import app
 from twitter_pipeline.cli.progress import (
     err_console,
@@ -20,6 +19,9 @@ from twitter_pipeline.cli.progress import (
 )
 from twitter_pipeline.errors import ConfigError
 from twitter_pipeline.settings import load_settings
+
+if TYPE_CHECKING:  # the pipeline imports the heavy stack: load it only when a command runs
+    from twitter_pipeline.pipeline import RunSummary
 
 QUERY_HELP = (
     "Search query in X API syntax, e.g. '#python lang:en -is:retweet'. Default: TWITTER_PIPELINE_QUERY."
@@ -67,6 +69,8 @@ def run(
     ),
 ) -> None:
     """Fetch one window of posts into the raw zone, then load it into the lake's tables."""
+    from twitter_pipeline import pipeline
+
     settings = load_settings(lake=lake)
     chosen = pipeline.resolve_source(settings, source)
     if chosen == "emulator":
@@ -124,6 +128,7 @@ def backfill(
     config: str | None = typer.Option(None, "--config", help=CONFIG_HELP),
 ) -> None:
     """Fetch a time range window by window; windows already complete are skipped."""
+    from twitter_pipeline import pipeline
     from twitter_pipeline.extract.window import split_windows
 
     settings = load_settings(lake=lake)
@@ -182,6 +187,8 @@ def import_(
     ),
 ) -> None:
     """Load saved API response pages through the same raw zone → tables path as `run`."""
+    from twitter_pipeline import pipeline
+
     settings = load_settings(lake=lake)
     with page_progress() as progress:
         task = progress.add_task("import", total=None, posts=0, status="")
@@ -205,7 +212,9 @@ def parse_every(text: str) -> timedelta:
     raise ConfigError(f"--every {text!r} is not a duration: use e.g. 15m, 1h, 1d")
 
 
-def _run_with_progress(settings: Any, label: str, **options: Any) -> pipeline.RunSummary:
+def _run_with_progress(settings: Any, label: str, **options: Any) -> RunSummary:
+    from twitter_pipeline import pipeline
+
     with page_progress() as progress:
         task = progress.add_task(label, total=None, posts=0, status="")
 
@@ -225,7 +234,7 @@ def _run_with_progress(settings: Any, label: str, **options: Any) -> pipeline.Ru
     return summary
 
 
-def _print_summary(summary: pipeline.RunSummary) -> None:
+def _print_summary(summary: RunSummary) -> None:
     rows: dict[str, Any] = {
         "run": summary.run_id,
         "source": summary.source,
