@@ -40,8 +40,10 @@ from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import Asset, CronDataIntervalTimetable, dag, task
 
+from twitter_pipeline.orchestration.assets import ASSET_GROUP, TWEETS_ASSET_NAME, lake_from_env, table_uri
+
 # Parse-time code stays cheap: environment reads only. The package is imported inside the tasks.
-LAKE = os.environ.get("TWITTER_PIPELINE_LAKE", "").strip() or "./lake"
+LAKE = lake_from_env()
 SCHEDULE = os.environ.get("TWITTER_PIPELINE_SCHEDULE", "").strip() or "@hourly"
 START_DATE = datetime.fromisoformat(
     os.environ.get("TWITTER_PIPELINE_START_DATE", "").strip() or "2026-01-01"
@@ -51,16 +53,7 @@ MAX_ACTIVE_RUNS = int(os.environ.get("TWITTER_PIPELINE_MAX_ACTIVE_RUNS", "").str
 X_API_POOL = "x_api"
 
 
-def _tables_uri(lake: str, table: str) -> str:
-    """The asset URI of a lake table: ``s3://…`` as is, a local folder as an absolute ``file://`` URI."""
-    if "://" in lake:
-        return f"{lake.rstrip('/')}/tables/{table}"
-    return f"file://{os.path.abspath(os.path.expanduser(lake))}/tables/{table}"
-
-
-TWEETS_TABLE = Asset(
-    name="twitter_pipeline.tweets", uri=_tables_uri(LAKE, "tweets"), group="twitter_pipeline"
-)
+TWEETS_TABLE = Asset(name=TWEETS_ASSET_NAME, uri=table_uri(LAKE, "tweets"), group=ASSET_GROUP)
 
 
 @dag(
@@ -122,7 +115,8 @@ def twitter_pipeline() -> None:
             report = pipeline.check_quality(load_settings(), pipeline.ExtractManifest.from_dict(manifest))
         summary = report.to_dict()
         if outlet_events is not None:
-            outlet_events[TWEETS_TABLE].extra = {"window": manifest.get("window"), "load": load_report}
+            window = {"start": manifest.get("start"), "end": manifest.get("end")}
+            outlet_events[TWEETS_TABLE].extra = {"window": window, "load": load_report}
         return summary
 
     manifest = extract()

@@ -24,23 +24,16 @@ from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import Asset, dag, get_current_context, task
 
+from twitter_pipeline.orchestration.assets import ASSET_GROUP, TWEETS_ASSET_NAME, lake_from_env, table_uri
+
 # Parse-time code stays cheap: environment reads only. The package is imported inside the task.
-LAKE = os.environ.get("TWITTER_PIPELINE_LAKE", "").strip() or "./lake"
+LAKE = lake_from_env()
 START_DATE = datetime.fromisoformat(
     os.environ.get("TWITTER_PIPELINE_START_DATE", "").strip() or "2026-01-01"
 ).replace(tzinfo=UTC)
 
 
-def _tables_uri(lake: str, table: str) -> str:
-    """Same URI as dags/twitter_pipeline.py's asset (tests/dags/test_twitter_report.py checks it)."""
-    if "://" in lake:
-        return f"{lake.rstrip('/')}/tables/{table}"
-    return f"file://{os.path.abspath(os.path.expanduser(lake))}/tables/{table}"
-
-
-TWEETS_TABLE = Asset(
-    name="twitter_pipeline.tweets", uri=_tables_uri(LAKE, "tweets"), group="twitter_pipeline"
-)
+TWEETS_TABLE = Asset(name=TWEETS_ASSET_NAME, uri=table_uri(LAKE, "tweets"), group=ASSET_GROUP)
 
 
 @dag(

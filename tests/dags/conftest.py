@@ -9,6 +9,8 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +32,8 @@ os.environ.update(
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{_AIRFLOW_HOME / 'airflow.db'}",
         "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(_AIRFLOW_HOME / "logs"),
+        # tests re-parse the DAG with another lake within seconds: store every new version at once
+        "AIRFLOW__CORE__MIN_SERIALIZED_DAG_UPDATE_INTERVAL": "0",
     }
 )
 
@@ -69,3 +73,51 @@ def load_dag():
     bag = DagBag(dag_folder=str(DAG_FILE))
     assert not bag.import_errors, bag.import_errors
     return bag.dags[DAG_ID]
+
+
+def sync_dags_and_assets() -> None:
+    """Parse the DAG folder into the DB, then do the scheduler's asset pass (retire unreferenced, activate).
+
+    ``dag.test()`` runs no scheduler. Assets are identified by the lake's URI, and each test has its
+    own lake; without this pass the asset of a new lake would stay inactive next to the previous
+    test's (same name), and the task declaring it as an outlet would fail before it starts.
+    """
+    from airflow.dag_processing.bundles.manager import DagBundlesManager
+    from airflow.dag_processing.dagbag import BundleDagBag, sync_bag_to_db
+    from airflow.jobs.scheduler_job_runner import SchedulerJobRunner
+    from airflow.utils.session import create_session
+
+    manager = DagBundlesManager()
+    manager.sync_bundles_to_db()
+    for bundle in manager.get_all_dag_bundles():
+        if not bundle.is_initialized:
+            bundle.initialize()
+        bag = BundleDagBag(dag_folder=bundle.path, bundle_path=bundle.path, bundle_name=bundle.name)
+        sync_bag_to_db(bag, bundle.name, bundle.version)
+    scheduler = object.__new__(SchedulerJobRunner)  # only its asset-orphanage pass is used
+    with create_session() as session:
+        scheduler._update_asset_orphanage(session=session)
+
+
+# Only the stdlib-only asset helper of the package may load when a DAG file is parsed.
+_HEAVY = (
+    "pandas",
+    "pyarrow",
+    "deltalake",
+    "duckdb",
+    "matplotlib",
+)  # (airflow.sdk itself loads httpx, pydantic)
+_LIGHT = ("twitter_pipeline", "twitter_pipeline.orchestration", "twitter_pipeline.orchestration.assets")
+
+
+def heavy_modules_after_parsing(dag_file: Path) -> list[str]:
+    """Modules a fresh interpreter holds after running a DAG file that it should not (parse-time cost)."""
+    code = (
+        "import sys, runpy; runpy.run_path(sys.argv[1]);"
+        f"heavy = sorted(m for m in sys.modules if m.split('.')[0] in {_HEAVY!r}"
+        f" or (m.startswith('twitter_pipeline') and m not in {_LIGHT!r})); print(','.join(heavy))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(dag_file)], capture_output=True, text=True, check=True, timeout=120
+    )
+    return [m for m in result.stdout.strip().split(",") if m]

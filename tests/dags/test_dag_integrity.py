@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 
-from tests.dags.conftest import DAG_FILE, DAG_ID, DAGS_FOLDER, load_dag
+from tests.dags.conftest import DAG_FILE, DAG_ID, DAGS_FOLDER, heavy_modules_after_parsing, load_dag
 
 
 def test_dagbag_has_no_import_errors() -> None:
@@ -19,15 +17,7 @@ def test_dagbag_has_no_import_errors() -> None:
 
 def test_dag_module_imports_no_heavy_libraries() -> None:
     """Parse-time work stays tiny: the scheduler parses the file every 30 s; data libraries load in tasks."""
-    code = (
-        "import sys, runpy; runpy.run_path(sys.argv[1]);"
-        "heavy = sorted(m for m in ('pandas', 'pyarrow', 'deltalake', 'duckdb', 'twitter_pipeline')"
-        " if m in sys.modules); print(','.join(heavy))"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code, str(DAG_FILE)], capture_output=True, text=True, check=True, timeout=120
-    )
-    assert result.stdout.strip() == ""
+    assert heavy_modules_after_parsing(DAG_FILE) == []
 
 
 def test_tasks_wiring_and_safety_settings() -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.dags.conftest import DAG_ID, load_dag
+from tests.dags.conftest import DAG_ID, load_dag, sync_dags_and_assets
 from twitter_pipeline.emulator.constants import DEMO_QUERY
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -28,6 +28,7 @@ def _last_complete_hours(count: int) -> list[tuple[datetime, datetime]]:
 
 def _run(window_end: datetime):
     """One DAG run whose data interval ends at ``window_end`` (``airflow dags test`` semantics)."""
+    sync_dags_and_assets()
     dag = load_dag()
     run = dag.test(logical_date=window_end)
     assert run.state == "success", f"DAG run {run.run_id} ended {run.state}"
@@ -75,6 +76,7 @@ def test_three_consecutive_intervals_then_rerun_changes_nothing(airflow_db: Path
         assert (_parse(manifest["start"]), _parse(manifest["end"])) == (start, end)
         assert manifest["source"] == "emulator" and manifest["posts"] > 0
         assert set(values) == {"extract", "load", "check_quality"}
+        assert len(json.dumps(manifest)) < 2_000, "XCom carries a small manifest, never data"
         counts.append(len(_tweets(str(pipeline_env))))
 
     ids = _tweets(str(pipeline_env))
@@ -84,6 +86,21 @@ def test_three_consecutive_intervals_then_rerun_changes_nothing(airflow_db: Path
     rerun = _run(windows[1][1])
     assert sorted(_tweets(str(pipeline_env))) == sorted(ids)
     assert _xcoms(rerun.run_id)["extract"]["skipped"] is True
+    # every successful run announced the table to Asset-scheduled DAGs
+    assert _asset_events(f"file://{pipeline_env}/tables/tweets") == 4
+
+
+def _asset_events(uri: str) -> int:
+    from airflow.models.asset import AssetEvent, AssetModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import func, select
+
+    with create_session() as session:
+        return session.scalar(
+            select(func.count(AssetEvent.id))
+            .join(AssetModel, AssetEvent.asset_id == AssetModel.id)
+            .where(AssetModel.uri == uri)
+        )
 
 
 def test_backfill_interval_on_s3_uses_full_archive(
@@ -138,6 +155,7 @@ def test_wrong_token_fails_fast_without_retries(airflow_db: Path, pipeline_env: 
         monkeypatch.setenv("X_API_BASE_URL", emulator.base_url)
         monkeypatch.setenv("TWITTER_PIPELINE_QUERY", DEMO_QUERY)
         monkeypatch.setenv("X_BEARER_TOKEN", "a-wrong-token-123456")
+        sync_dags_and_assets()
         run = load_dag().test(logical_date=_last_complete_hours(1)[0][1])
     assert run.state == "failed"
     states = {ti.task_id: (ti.state, ti.try_number) for ti in run.get_task_instances()}

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from tests.dags.conftest import DAGS_FOLDER, load_dag
+from tests.dags.conftest import DAGS_FOLDER, heavy_modules_after_parsing, load_dag
 
 REPORT_DAG_FILE = DAGS_FOLDER / "twitter_report.py"
 REPORT_DAG_ID = "twitter_report"
@@ -35,19 +33,7 @@ def test_scheduled_on_the_asset_the_pipeline_emits(pipeline_env: Path) -> None:
 
 
 def test_dag_module_imports_no_heavy_libraries() -> None:
-    code = (
-        "import sys, runpy; runpy.run_path(sys.argv[1]);"
-        "heavy = sorted(m for m in ('pandas', 'pyarrow', 'deltalake', 'duckdb', 'matplotlib',"
-        " 'twitter_pipeline') if m in sys.modules); print(','.join(heavy))"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code, str(REPORT_DAG_FILE)],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
-    assert result.stdout.strip() == ""
+    assert heavy_modules_after_parsing(REPORT_DAG_FILE) == []
 
 
 @pytest.mark.integration
