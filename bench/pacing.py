@@ -1,7 +1,8 @@
 """Extraction pacing: with the emulator's rate window shrunk, does a long run use the whole budget?
 
 The emulator allows `limit` recent-search requests per `window` seconds (a window opens at the first
-request after the previous one expired, as on the X API). A perfect client spends the budget, waits
+request after the previous one expired, on the whole second, so the X API's whole-second
+`x-rate-limit-reset` header is exact). A perfect client spends the budget, waits
 exactly until the reset and goes on, so it sustains `limit / window` requests per second with no 429.
 We measure ours (``XApiClient.search``, default pacing) over several windows:
 

@@ -270,9 +270,12 @@ def test_rate_limit_headers_and_429(emulator_factory) -> None:
 
 
 def test_rate_limit_window_resets(emulator_factory) -> None:
-    emu = emulator_factory(now=NOW, token=None, rate_limits={"search_recent": 1}, rate_limit_window_s=1)
+    import time
+
+    emu = emulator_factory(now=NOW, token=None, rate_limits={"search_recent": 1}, rate_limit_window_s=2)
     h = {"Authorization": "Bearer a"}
     url = emu.base_url + RECENT
+    time.sleep(1.02 - time.time() % 1)  # windows start on whole seconds: begin just after one
     assert httpx.get(url, params={"query": "data", **WINDOW}, headers=h).status_code == 200
     r = httpx.get(url, params={"query": "data", **WINDOW}, headers=h)
     assert r.status_code == 429
@@ -280,8 +283,6 @@ def test_rate_limit_window_resets(emulator_factory) -> None:
         httpx.get(url, params={"query": "data", **WINDOW}, headers={"Authorization": "Bearer b"}).status_code
         == 200
     )
-    import time
-
     time.sleep(max(0.0, int(r.headers["x-rate-limit-reset"]) - time.time()) + 0.05)
     assert httpx.get(url, params={"query": "data", **WINDOW}, headers=h).status_code == 200
 

@@ -234,7 +234,9 @@ class EmulatorServer:
         bucket = self._buckets.get(key)
         if bucket is None or now >= bucket.reset:
             limit = self.config.rate_limits.get(endpoint, 300)
-            bucket = _Bucket(limit, now + self.config.rate_limit_window_s)
+            # Windows start on a whole second, so x-rate-limit-reset (whole epoch seconds) is exact
+            # and a client that waits for it loses no time to rounding.
+            bucket = _Bucket(limit, math.floor(now) + self.config.rate_limit_window_s)
             self._buckets[key] = bucket
         return bucket
 

@@ -120,7 +120,13 @@ class RateLimiter:
 
     # -- waiting ----------------------------------------------------------------------------
     def _reset_wait(self, reset: float, now: float) -> float:
-        return min(reset - now, MAX_RESET_WAIT) + random.uniform(0.0, self.jitter)
+        """Until the reset, plus a jitter of at most 1% of the wait (≤ `jitter` s).
+
+        The jitter keeps clients that share a token from all firing at the reset instant; kept
+        proportional so a short window (a test server, a per-minute limit) is not wasted waiting.
+        """
+        wait = min(reset - now, MAX_RESET_WAIT)
+        return wait + random.uniform(0.0, min(self.jitter, 0.01 * max(wait, 0.0)))
 
     def wait(self, seconds: float, reason: str, name: str = "", *, report: bool = True) -> None:
         """Sleep, after telling the caller how long and until when (for progress output)."""
