@@ -19,10 +19,11 @@ from typing import Any, Literal
 import orjson
 
 from twitter_pipeline.errors import ApiError, ConfigError
+from twitter_pipeline.extract.checkpointed import ExtractResult, OnPage
 from twitter_pipeline.extract.client import XApiClient
 from twitter_pipeline.extract.pages import RawPage
 from twitter_pipeline.extract.state import StateStore
-from twitter_pipeline.extract.window import ExtractResult, SearchRequest, extract_window
+from twitter_pipeline.extract.window import SearchRequest, extract_window
 from twitter_pipeline.logs import event, register_secret
 from twitter_pipeline.raw.zone import RawZone
 from twitter_pipeline.settings import Settings
@@ -35,8 +36,6 @@ SOURCES: tuple[str, ...] = ("api", "emulator")
 ENDPOINTS: tuple[str, ...] = ("recent", "all")
 MANIFESTS_PREFIX = "manifests"
 EMULATOR_TOKEN_BYTES = 24
-
-OnPage = Callable[[RawPage, str, ExtractResult], None]
 
 
 @dataclass
@@ -131,6 +130,25 @@ def parse_time(value: str | datetime | None, name: str) -> datetime | None:
     return moment.astimezone(UTC)
 
 
+def parse_run_bounds(
+    start: str | datetime | None, end: str | datetime | None, max_pages: int | None
+) -> tuple[datetime | None, datetime | None]:
+    """--start/--end as UTC times, checked with --max-pages: every fetching run takes these three."""
+    start_at, end_at = parse_time(start, "--start"), parse_time(end, "--end")
+    if start_at and end_at and start_at >= end_at:
+        raise ConfigError("--start must be before --end")
+    if max_pages is not None and max_pages < 1:
+        raise ConfigError("--max-pages must be at least 1")
+    return start_at, end_at
+
+
+def writable_lake(settings: Settings) -> LakeStorage:
+    """The lake, probed with a write first: a run should fail before it fetches or lands anything."""
+    storage = LakeStorage(settings.lake)
+    storage.check_writable()
+    return storage
+
+
 def default_window(now: datetime | None = None) -> tuple[datetime, datetime]:
     """The last complete UTC hour: stable, so a rerun in the same hour fetches the same window."""
     now = (now or datetime.now(UTC)).astimezone(UTC)
@@ -187,14 +205,9 @@ def extract(
         raise ConfigError(f"unknown endpoint {endpoint!r}: use --endpoint recent or --endpoint all")
     chosen = resolve_source(settings, source)
     text = resolve_query(settings, query, chosen)
-    start_at, end_at = parse_time(start, "--start"), parse_time(end, "--end")
-    if start_at and end_at and start_at >= end_at:
-        raise ConfigError("--start must be before --end")
-    if max_pages is not None and max_pages < 1:
-        raise ConfigError("--max-pages must be at least 1")
+    start_at, end_at = parse_run_bounds(start, end, max_pages)
 
-    storage = LakeStorage(settings.lake)
-    storage.check_writable()
+    storage = writable_lake(settings)
     raw, state = RawZone(storage), StateStore(storage)
     request = _search_request(state, text, endpoint, start_at, end_at, max_results)
 
@@ -220,20 +233,7 @@ def _interrupted_result(state: StateStore, request: SearchRequest) -> ExtractRes
 
     name, window = resolve_window(state, request)
     checkpoint = state.checkpoint(name, request.query.strip(), window)
-    if checkpoint is None:
-        return None
-    return ExtractResult(
-        run_id=checkpoint.run_id,
-        endpoint=name,
-        query=checkpoint.query,
-        window=checkpoint.window,
-        raw_keys=list(checkpoint.raw_keys),
-        pages=checkpoint.seq,
-        posts=checkpoint.posts,
-        newest_id=checkpoint.newest_id,
-        errors_count=checkpoint.errors_count,
-        complete=False,
-    )
+    return ExtractResult.from_checkpoint(checkpoint) if checkpoint is not None else None
 
 
 def _write_manifest(storage: LakeStorage, result: ExtractResult, source: str, query: str) -> ExtractManifest:
@@ -384,6 +384,17 @@ def run(settings: Settings, **options: Any) -> RunSummary:
     return summary
 
 
+def quality_counts(report: Any) -> dict[str, Any]:
+    """A `QualityReport` as the small JSON-safe counts a run summary carries (and XCom passes on)."""
+    checks, errors, warnings = len(report.results), len(report.errors), len(report.warnings)
+    return {
+        "checks": checks,
+        "errors": errors,
+        "warnings": warnings,
+        "headline": f"{checks} checks, {errors} errors, {warnings} warnings",
+    }
+
+
 def _already_loaded(manifest: ExtractManifest) -> bool:
     """A skipped window was loaded before unless its load was interrupted (then load it now)."""
     from twitter_pipeline.load import read_run_record
@@ -404,13 +415,7 @@ def _load_into(
     summary.users = summary.table_rows.get("users", 0)
     if check:
         report = check_quality(settings, manifest, loaded)
-        summary.quality = {
-            "checks": len(report.results),
-            "errors": len(report.errors),
-            "warnings": len(report.warnings),
-            "headline": f"{len(report.results)} checks, {len(report.errors)} errors, "
-            f"{len(report.warnings)} warnings",
-        }
+        summary.quality = quality_counts(report)
 
 
 # -- import of saved archives ------------------------------------------------------------------
@@ -431,8 +436,7 @@ def import_files(
 
     started = time.monotonic()
     files = [Path(p) for p in paths]
-    storage = LakeStorage(settings.lake)
-    storage.check_writable()
+    storage = writable_lake(settings)
     landed = land_archives(RawZone(storage), files, on_page=on_page)
     run_id, keys, posts, errors = landed.run_id, landed.raw_keys, landed.posts, landed.errors
     manifest = ExtractManifest(

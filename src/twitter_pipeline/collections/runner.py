@@ -28,10 +28,11 @@ from twitter_pipeline.collections.membership import (
 )
 from twitter_pipeline.collections.state import CollectionStateStore
 from twitter_pipeline.collections.timeline import TIMELINE_DEPTH, TimelineRequest, extract_timeline
-from twitter_pipeline.errors import ConfigError, PipelineError
+from twitter_pipeline.errors import PipelineError
+from twitter_pipeline.extract.checkpointed import ExtractResult, new_run_id
 from twitter_pipeline.extract.client import SEARCH_NAMES, XApiClient
 from twitter_pipeline.extract.state import Window, newer_id
-from twitter_pipeline.extract.window import SearchRequest, extract_window, new_run_id
+from twitter_pipeline.extract.window import SearchRequest, extract_window
 from twitter_pipeline.logs import event
 from twitter_pipeline.raw.zone import RawZone
 from twitter_pipeline.settings import Settings
@@ -89,6 +90,30 @@ class _Extraction:
     skipped: bool = True  # every window was already complete
     windows: list[tuple[str, str, Window]] = field(default_factory=list)  # (endpoint, query, window)
 
+    def add(self, result: ExtractResult) -> None:
+        """Count one extracted window in: a search run has one, an accounts run one per account."""
+        self.raw_keys.extend(result.raw_keys)
+        self.posts += result.posts
+        self.errors += result.errors_count
+        self.newest_id = newer_id(self.newest_id, result.newest_id)
+        self.complete = self.complete and result.complete
+        self.skipped = self.skipped and result.skipped
+        if result.window.closed:
+            self.windows.append((result.endpoint, result.query, result.window))
+
+
+@dataclass(frozen=True)
+class _RunOptions:
+    """What a collection run hands to its extraction, whichever kind (search or accounts) it is."""
+
+    run_id: str
+    start: datetime | None
+    end: datetime | None
+    max_pages: int | None
+    force: bool
+    on_page: Callable[..., None] | None
+    now: datetime | None
+
 
 # -- entry points -------------------------------------------------------------------------------
 def run_collection(
@@ -109,38 +134,19 @@ def run_collection(
     """Extract and load one collection; raises `PipelineError` (after recording the failure)."""
     started = time.monotonic()
     chosen = pipeline.resolve_source(settings, source)
-    start_at, end_at = pipeline.parse_time(start, "--start"), pipeline.parse_time(end, "--end")
-    if start_at and end_at and start_at >= end_at:
-        raise ConfigError("--start must be before --end")
-    if max_pages is not None and max_pages < 1:
-        raise ConfigError("--max-pages must be at least 1")
-    storage = LakeStorage(settings.lake)
-    storage.check_writable()
+    start_at, end_at = pipeline.parse_run_bounds(start, end, max_pages)
+    storage = pipeline.writable_lake(settings)
     state = CollectionStateStore(storage, collection.key)
     summary = CollectionRunSummary(collection.name, collection.kind, source=chosen, lake=storage.uri)
     run_id = new_run_id()
+    options = _RunOptions(run_id, start_at, end_at, max_pages, force, on_page, now)
     state.write_record(name=collection.name, kind=collection.kind, target=collection.target)
     try:
         with _client(settings, chosen, client, on_wait) as api:
             if collection.kind == "search":
-                extraction = _extract_search(
-                    api, storage, state, collection, run_id, start_at, end_at, max_pages, force, on_page, now
-                )
+                extraction = _extract_search(api, storage, state, collection, options)
             else:
-                extraction = _extract_accounts(
-                    api,
-                    storage,
-                    state,
-                    collection,
-                    summary,
-                    run_id,
-                    start_at,
-                    end_at,
-                    max_pages,
-                    force,
-                    on_page,
-                    now,
-                )
+                extraction = _extract_accounts(api, storage, state, collection, summary, options)
         summary.run_id = extraction.load_run_id
         summary.pages = len(extraction.raw_keys) + len(extraction.lookup_keys)
         summary.posts, summary.errors = extraction.posts, extraction.errors + len(summary.missing)
@@ -265,23 +271,18 @@ def _extract_search(
     storage: LakeStorage,
     state: CollectionStateStore,
     collection: Collection,
-    run_id: str,
-    start: datetime | None,
-    end: datetime | None,
-    max_pages: int | None,
-    force: bool,
-    on_page: Callable[..., None] | None,
-    now: datetime | None,
+    options: _RunOptions,
 ) -> _Extraction:
     endpoint = collection.api_endpoint
     name, query = SEARCH_NAMES[endpoint], collection.query or ""
+    start, end = options.start, options.end
     incremental = not (start or end)
     if incremental:
         open_runs = [c for c in state.checkpoints(name, query) if not c.window.closed]
         if open_runs:
             start = _parse_window_time(open_runs[0].window.start_time)
         elif state.newest_id(name, query) is None:
-            start = _first_start(collection, now)
+            start = _first_start(collection, options.now)
     request = SearchRequest(
         query=query,
         endpoint=endpoint,
@@ -295,21 +296,14 @@ def _extract_search(
         RawZone(storage),
         state,
         request,
-        max_pages=max_pages,
-        on_page=on_page,
-        run_id=run_id,
-        force=force,
+        max_pages=options.max_pages,
+        on_page=options.on_page,
+        run_id=options.run_id,
+        force=options.force,
     )
-    return _Extraction(
-        load_run_id=result.run_id,
-        raw_keys=list(result.raw_keys),
-        posts=result.posts,
-        errors=result.errors_count,
-        newest_id=result.newest_id,
-        complete=result.complete,
-        skipped=result.skipped,
-        windows=[(name, query, result.window)] if result.window.closed else [],
-    )
+    extraction = _Extraction(load_run_id=result.run_id)
+    extraction.add(result)
+    return extraction
 
 
 def _extract_accounts(
@@ -318,14 +312,9 @@ def _extract_accounts(
     state: CollectionStateStore,
     collection: Collection,
     summary: CollectionRunSummary,
-    run_id: str,
-    start: datetime | None,
-    end: datetime | None,
-    max_pages: int | None,
-    force: bool,
-    on_page: Callable[..., None] | None,
-    now: datetime | None,
+    options: _RunOptions,
 ) -> _Extraction:
+    run_id, start, end = options.run_id, options.start, options.end
     raw = RawZone(storage)
     resolution = resolve_accounts(storage, raw, client, collection.accounts or (), run_id)
     summary.accounts, summary.lookups = len(resolution.accounts), resolution.lookups
@@ -336,14 +325,14 @@ def _extract_accounts(
     extraction.skipped = not resolution.raw_keys
     incremental = not (start or end)
     fields = _fields(client, collection)
-    pages_left = max_pages
+    pages_left = options.max_pages
     for account in resolution.accounts:
         if pages_left is not None and pages_left <= 0:
             extraction.complete = False
             break
         first = None
         if incremental and state.newest_id("user_tweets", account.user_id) is None:
-            first = _first_start(collection, now)
+            first = _first_start(collection, options.now)
         request = TimelineRequest(
             user_id=account.user_id,
             start_time=start or first,
@@ -359,21 +348,14 @@ def _extract_accounts(
             request,
             run_id=f"{run_id}-{account.user_id}",
             max_pages=pages_left,
-            on_page=on_page,
-            force=force,
+            on_page=options.on_page,
+            force=options.force,
             fields=fields,
             tweet_count=account.tweet_count,
         )
         if pages_left is not None:
             pages_left -= result.fetched_pages
-        extraction.raw_keys.extend(result.raw_keys)
-        extraction.posts += result.posts
-        extraction.errors += result.errors_count
-        extraction.newest_id = newer_id(extraction.newest_id, result.newest_id)
-        extraction.complete = extraction.complete and result.complete
-        extraction.skipped = extraction.skipped and result.skipped
-        if result.window.closed:
-            extraction.windows.append(("user_tweets", account.user_id, result.window))
+        extraction.add(result)
         if result.capped:
             summary.capped.append(account.username)
             summary.notes.append(
@@ -458,13 +440,7 @@ def _load(
         from twitter_pipeline.quality import check_window
 
         report = check_window(storage, loaded, raw_posts=extraction.posts, specs=specs)
-        summary.quality = {
-            "checks": len(report.results),
-            "errors": len(report.errors),
-            "warnings": len(report.warnings),
-            "headline": f"{len(report.results)} checks, {len(report.errors)} errors, "
-            f"{len(report.warnings)} warnings",
-        }
+        summary.quality = pipeline.quality_counts(report)
         report.raise_for_errors()
 
 
