@@ -384,17 +384,6 @@ def run(settings: Settings, **options: Any) -> RunSummary:
     return summary
 
 
-def quality_counts(report: Any) -> dict[str, Any]:
-    """A `QualityReport` as the small JSON-safe counts a run summary carries (and XCom passes on)."""
-    checks, errors, warnings = len(report.results), len(report.errors), len(report.warnings)
-    return {
-        "checks": checks,
-        "errors": errors,
-        "warnings": warnings,
-        "headline": f"{checks} checks, {errors} errors, {warnings} warnings",
-    }
-
-
 def _already_loaded(manifest: ExtractManifest) -> bool:
     """A skipped window was loaded before unless its load was interrupted (then load it now)."""
     from twitter_pipeline.load import read_run_record
@@ -415,7 +404,7 @@ def _load_into(
     summary.users = summary.table_rows.get("users", 0)
     if check:
         report = check_quality(settings, manifest, loaded)
-        summary.quality = quality_counts(report)
+        summary.quality = report.counts()
 
 
 # -- import of saved archives ------------------------------------------------------------------

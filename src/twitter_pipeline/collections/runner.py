@@ -440,7 +440,7 @@ def _load(
         from twitter_pipeline.quality import check_window
 
         report = check_window(storage, loaded, raw_posts=extraction.posts, specs=specs)
-        summary.quality = pipeline.quality_counts(report)
+        summary.quality = report.counts()
         report.raise_for_errors()
 
 

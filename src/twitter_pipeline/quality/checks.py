@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -74,6 +75,16 @@ class QualityReport:
             "errors": len(self.errors),
             "warnings": len(self.warnings),
             "results": [{**asdict(r), "checked_at": r.checked_at.isoformat()} for r in self.results],
+        }
+
+    def counts(self) -> dict[str, Any]:
+        """The small JSON-safe verdict a run summary carries (and Airflow's XCom passes on)."""
+        checks, errors, warnings = len(self.results), len(self.errors), len(self.warnings)
+        return {
+            "checks": checks,
+            "errors": errors,
+            "warnings": warnings,
+            "headline": f"{checks} checks, {errors} errors, {warnings} warnings",
         }
 
     def raise_for_errors(self) -> None:
