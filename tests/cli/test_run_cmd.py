@@ -197,3 +197,44 @@ def test_usage_cap_stops_cleanly_and_keeps_what_was_fetched(cli, tmp_path: Path,
     assert ids and set(ids) == server.served_ids  # every post served before the cap is in the table
     # The cap is never retried in a loop: one refused request, then the run stopped.
     assert sum(1 for r in server.requests if r.status == 429) == 1
+
+
+def test_backfill_splits_windows_matches_one_run_and_skips_complete_ones(cli, tmp_path: Path) -> None:
+    start, end = _window(4)
+    split_lake, whole_lake = tmp_path / "split", tmp_path / "whole"
+    first = cli(
+        "backfill",
+        "--start",
+        start,
+        "--end",
+        end,
+        "--every",
+        "20m",
+        "--lake",
+        str(split_lake),
+        "--no-quality",
+    )
+    assert first.returncode == 0, first.stderr
+    assert "windows" in first.stdout and "3" in first.stdout
+    whole = cli("run", "--start", start, "--end", end, "--lake", str(whole_lake), "--no-quality")
+    assert whole.returncode == 0, whole.stderr
+    split_ids = _tweet_ids(split_lake)
+    assert len(split_ids) == len(set(split_ids))
+    assert set(split_ids) == set(_tweet_ids(whole_lake))  # three windows = one window, no gap, no overlap
+
+    pages_before = sorted(p.name for p in (split_lake / "raw").rglob("*.jsonl.gz"))
+    again = cli(
+        "backfill",
+        "--start",
+        start,
+        "--end",
+        end,
+        "--every",
+        "20m",
+        "--lake",
+        str(split_lake),
+        "--no-quality",
+    )
+    assert again.returncode == 0, again.stderr
+    assert "skipped" in again.stdout and "│ 3" in again.stdout.split("skipped", 1)[1].splitlines()[0]
+    assert sorted(p.name for p in (split_lake / "raw").rglob("*.jsonl.gz")) == pages_before
