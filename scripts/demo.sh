@@ -57,6 +57,19 @@ if ! grep -q "state=success" "$log"; then
   exit 1
 fi
 
+# 3b. The collections DAG on the demo config: one search and one account list (user timelines),
+#     at the last UTC midnight so the daily account list is due too.
+export TWITTER_PIPELINE_COLLECTIONS="${TWITTER_PIPELINE_COLLECTIONS:-$root/collections.demo.toml}"
+midnight="$(date -u +%Y-%m-%dT00:00:00+00:00)"
+clog="$AIRFLOW_HOME/demo-collections-run.log"
+echo "demo: airflow dags test twitter_collections $midnight  (collections: $TWITTER_PIPELINE_COLLECTIONS; log: $clog)"
+if ! airflow dags test twitter_collections "$midnight" >"$clog" 2>&1 || ! grep -q "state=success" "$clog"; then
+  tail -n 40 "$clog"
+  echo "demo: the collections DAG run failed; full log: $clog" >&2
+  exit 1
+fi
+twitter-pipeline collections
+
 # 4. Where things are.
 python - <<'PY'
 import json
@@ -80,7 +93,8 @@ runs = sorted(storage.list(f"{RUNS_PREFIX}/"))
 if runs:
     record = json.loads(storage.read_bytes(runs[-1]))
     print(f"demo: last run summary: {storage.location(runs[-1])}")
-    print(f"  run {record.get('run_id')}: window {record.get('metadata', {}).get('start')} – "
-          f"{record.get('metadata', {}).get('end')}, {record.get('seconds')} s")
+    meta = record.get("metadata", {})
+    window = f"{meta.get('start')} – {meta.get('end')}" if meta.get("end") else "since the last run (polling)"
+    print(f"  run {record.get('run_id')}: window {window}, loaded in {record.get('seconds')} s")
 PY
 echo "demo: Airflow UI: AIRFLOW_HOME=$AIRFLOW_HOME AIRFLOW__CORE__DAGS_FOLDER=$root/dags airflow standalone"
