@@ -202,18 +202,8 @@ def test_usage_cap_stops_cleanly_and_keeps_what_was_fetched(cli, tmp_path: Path,
 def test_backfill_splits_windows_matches_one_run_and_skips_complete_ones(cli, tmp_path: Path) -> None:
     start, end = _window(4)
     split_lake, whole_lake = tmp_path / "split", tmp_path / "whole"
-    first = cli(
-        "backfill",
-        "--start",
-        start,
-        "--end",
-        end,
-        "--every",
-        "20m",
-        "--lake",
-        str(split_lake),
-        "--no-quality",
-    )
+    backfill = ("backfill", "--start", start, "--end", end, "--every", "20m", "--lake", str(split_lake))
+    first = cli(*backfill, "--no-quality")
     assert first.returncode == 0, first.stderr
     assert "windows" in first.stdout and "3" in first.stdout
     whole = cli("run", "--start", start, "--end", end, "--lake", str(whole_lake), "--no-quality")
@@ -223,18 +213,7 @@ def test_backfill_splits_windows_matches_one_run_and_skips_complete_ones(cli, tm
     assert set(split_ids) == set(_tweet_ids(whole_lake))  # three windows = one window, no gap, no overlap
 
     pages_before = sorted(p.name for p in (split_lake / "raw").rglob("*.jsonl.gz"))
-    again = cli(
-        "backfill",
-        "--start",
-        start,
-        "--end",
-        end,
-        "--every",
-        "20m",
-        "--lake",
-        str(split_lake),
-        "--no-quality",
-    )
+    again = cli(*backfill, "--no-quality")
     assert again.returncode == 0, again.stderr
     assert "skipped" in again.stdout and "│ 3" in again.stdout.split("skipped", 1)[1].splitlines()[0]
     assert sorted(p.name for p in (split_lake / "raw").rglob("*.jsonl.gz")) == pages_before
