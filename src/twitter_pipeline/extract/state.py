@@ -75,16 +75,56 @@ class Checkpoint:
         return self.seq > 0 and not self.next_token
 
     def to_dict(self) -> dict[str, Any]:
+        """The stored form; the raw keys as runs, so saving after every page stays O(1) in size."""
         data = asdict(self)
         data["window"] = asdict(self.window)
+        data["raw_key_runs"] = pack_page_keys(data.pop("raw_keys"))
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Checkpoint:
         data = dict(data)
         data["window"] = Window(**data.get("window") or {})
+        if "raw_key_runs" in data:
+            data["raw_keys"] = unpack_page_keys(data.pop("raw_key_runs"))
         known = set(cls.__dataclass_fields__)
         return cls(**{k: v for k, v in data.items() if k in known})
+
+
+_PAGE_MARK = "/page-"
+
+
+def pack_page_keys(keys: list[str]) -> list[list[Any]]:
+    """Consecutive raw page keys of one folder as ``[folder, first_seq, last_seq, suffix]`` runs.
+
+    A run's pages are ``{folder}/page-{seq:06d}{suffix}``; a key of any other shape is kept whole
+    as ``[key]``. A 10,000-page window packs to a few runs instead of a megabyte of keys.
+    """
+    runs: list[list[Any]] = []
+    for key in keys:
+        folder, mark, rest = key.rpartition(_PAGE_MARK)
+        digits, dot, suffix = rest.partition(".")
+        if not mark or not digits.isdigit() or len(digits) != 6:
+            runs.append([key])
+            continue
+        seq, suffix = int(digits), dot + suffix
+        last = runs[-1] if runs else None
+        if last and len(last) == 4 and last[0] == folder and last[3] == suffix and last[2] + 1 == seq:
+            last[2] = seq
+        else:
+            runs.append([folder, seq, seq, suffix])
+    return runs
+
+
+def unpack_page_keys(runs: list[list[Any]]) -> list[str]:
+    keys: list[str] = []
+    for run in runs:
+        if len(run) == 1:
+            keys.append(run[0])
+        else:
+            folder, first, last, suffix = run
+            keys.extend(f"{folder}{_PAGE_MARK}{seq:06d}{suffix}" for seq in range(first, last + 1))
+    return keys
 
 
 def newer_id(a: str | None, b: str | None) -> str | None:
