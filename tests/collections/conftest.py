@@ -14,6 +14,19 @@ from twitter_pipeline.settings import Settings, load_settings
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 # Accounts of the default world (seed 42) with a few posts a day: timelines stay a handful of pages.
 QUIET = ("Yuki_Mor669", "SilvIne916", "Toms_Mor264")
+# One search and one account list: the smallest config that exercises both kinds of collection.
+SEARCH_AND_ACCOUNTS = f"""
+[[collections]]
+name = "ai"
+query = "#AI -is:retweet"
+lookback = "10m"
+
+[[collections]]
+name = "people"
+accounts = ["{QUIET[0]}", "{QUIET[1]}"]
+lookback = "1d"
+schedule = "@daily"
+"""
 
 
 @pytest.fixture

@@ -9,22 +9,11 @@ import pytest
 
 from tests.cli.conftest import clean_env
 from tests.cli.conftest import cli as cli  # the lead's subprocess-runner fixture
-from tests.collections.conftest import QUIET
+from tests.collections.conftest import QUIET, SEARCH_AND_ACCOUNTS
 
 pytestmark = pytest.mark.integration
 
-CONFIG = f"""
-[[collections]]
-name = "ai"
-query = "#AI -is:retweet"
-lookback = "10m"
-
-[[collections]]
-name = "people"
-accounts = ["{QUIET[0]}", "{QUIET[1]}"]
-lookback = "1d"
-schedule = "@daily"
-"""
+CONFIG = SEARCH_AND_ACCOUNTS
 
 
 def test_run_collections_then_list_them(cli, tmp_path: Path) -> None:

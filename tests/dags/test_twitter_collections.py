@@ -9,24 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.collections.conftest import QUIET
+from tests.collections.conftest import SEARCH_AND_ACCOUNTS
 from tests.dags.conftest import DAGS_FOLDER
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 DAG_ID = "twitter_collections"
-CONFIG = f"""
-[[collections]]
-name = "ai"
-query = "#AI -is:retweet"
-lookback = "10m"
-
-[[collections]]
-name = "people"
-accounts = ["{QUIET[0]}", "{QUIET[1]}"]
-lookback = "1d"
-schedule = "@daily"
-
+CONFIG = (
+    SEARCH_AND_ACCOUNTS
+    + """
 [[collections]]
 name = "broken"
 query = "(#AI OR"
@@ -36,6 +27,7 @@ name = "night-owls"
 query = "#Python"
 schedule = "0 3 * * *"
 """
+)
 
 
 def _load_dag():
