@@ -17,7 +17,10 @@ incremental state (see `collections.example.toml`). This DAG runs hourly; each r
    naming every failed collection**.
 
 Credentials and settings as for the `twitter_pipeline` DAG (connection `x_api_default` or
-`X_BEARER_TOKEN`; no token → the local emulator; `TWITTER_PIPELINE_LAKE`). Schedule of this DAG:
+`X_BEARER_TOKEN`; with neither the tasks fail naming the connection, unless
+`TWITTER_PIPELINE_SOURCE=emulator` chooses synthetic data; `TWITTER_PIPELINE_LAKE`). Every collection
+runs through the same run engine as `run`: its cursors move only after its load committed, and a
+collection whose load was interrupted is repaired by its next run. Schedule of this DAG:
 `TWITTER_PIPELINE_COLLECTIONS_SCHEDULE` (default `@hourly`; make it at least as fine as the finest
 collection schedule).
 """
@@ -68,10 +71,12 @@ def twitter_collections() -> None:
         """Run one collection; failures come back as `status: failed` (the others keep running)."""
         from twitter_pipeline.collections import load_collections, run_collection_isolated
         from twitter_pipeline.orchestration.credentials import resolve_bearer_token
+        from twitter_pipeline.orchestration.failures import fail_fast_on_permanent_errors
         from twitter_pipeline.settings import load_settings
 
         get_current_context()["collection_name"] = name  # type: ignore[typeddict-unknown-key]
-        settings = load_settings(bearer_token=resolve_bearer_token())
+        with fail_fast_on_permanent_errors():
+            settings = load_settings(bearer_token=resolve_bearer_token())
         collection = load_collections().get(name)
         return run_collection_isolated(settings, collection).to_dict()
 

@@ -4,20 +4,22 @@
 One run per **data interval** (hourly by default): the run collects exactly the posts created in
 `[data_interval_start, data_interval_end)` (UTC), so reruns and backfills touch one window only.
 
-1. **`extract`** (pool `x_api`) — search the X API (or the built-in emulator) for the window.
-   Every response page is kept as received in `<lake>/raw/` with a checkpoint, so a retry resumes.
-   XCom: the small manifest dict (window, endpoint, counts, manifest key) — never data, never secrets.
-2. **`load`** — transform the window's raw pages and MERGE them into the Delta tables
-   `<lake>/tables/*` (tweets, users, media, …). Idempotent: rerunning a window changes nothing.
-3. **`check_quality`** — data-quality checks on the loaded window; an error fails the run without
-   retries. On success it emits an **Asset event** for `<lake>/tables/tweets`, so downstream DAGs
-   can be scheduled on fresh data (`schedule=[Asset(...)]`).
+1. **`collect`** (pool `x_api`) — one call of the run engine for the window: search the X API,
+   keep every response page as received in `<lake>/raw/` (checkpointed, so a retry resumes), MERGE
+   the window into the Delta tables `<lake>/tables/*`, and only then record the window complete.
+   A retry, or any later run of the same query, first loads whatever an interrupted run fetched
+   but did not load, so no fetched post is lost and no page is fetched twice.
+   XCom: the small run summary (window, counts, rows merged) — never data, never secrets.
+2. **`check_quality`** — fails the run if the engine's data-quality checks found an error (they are
+   stored in the `quality` table either way); on success it emits an **Asset event** for
+   `<lake>/tables/tweets`, so downstream DAGs can be scheduled on fresh data.
 
 **Endpoint.** Recent search reaches only 7 days back: windows older than that (backfills) use
 full-archive search (`/2/tweets/search/all`, needs a pay-per-use or Pro/Enterprise plan).
 
 **Credentials.** The bearer token is the password of the Airflow connection `x_api_default`, else the
-`X_BEARER_TOKEN` environment variable; with neither, the run uses the local emulator (zero setup).
+`X_BEARER_TOKEN` environment variable; with neither, the task fails naming the connection, unless
+`TWITTER_PIPELINE_SOURCE=emulator` chooses the built-in emulator (synthetic data; `scripts/demo.sh`).
 The token is read inside the task and masked in logs; it never goes to XCom, Variables or the lake.
 AWS: the standard credential chain (instance profile on EC2; `AWS_*` variables elsewhere).
 
@@ -27,8 +29,8 @@ AWS: the standard credential chain (instance profile on EC2; `AWS_*` variables e
 `TWITTER_PIPELINE_MAX_ACTIVE_RUNS` (default 2).
 
 **Safety.** Extract tasks share the pool `x_api` (one slot: one client against the rate limits across
-all DAGs and workers — `airflow pools set x_api 1 "X API rate limit"`); only one `load` of this DAG
-writes the Delta tables at a time; retries back off exponentially; every task has a timeout.
+all DAGs and workers — `airflow pools set x_api 1 "X API rate limit"`); a lease in the lake keeps
+two runs of the same window from working at once; retries back off exponentially; every task has a timeout.
 
 **Backfill.** `airflow backfill create --dag-id twitter_pipeline --from-date 2026-11-01 --to-date 2026-11-02`.
 """
@@ -75,10 +77,10 @@ TWEETS_TABLE = Asset(name=TWEETS_ASSET_NAME, uri=table_uri(LAKE, "tweets"), grou
 )
 def twitter_pipeline() -> None:
     @task(pool=X_API_POOL, execution_timeout=timedelta(minutes=50))
-    def extract(
+    def collect(
         data_interval_start: datetime | None = None, data_interval_end: datetime | None = None
     ) -> dict:
-        """Collect the run's window into the raw zone; return the manifest (small, JSON, no secrets)."""
+        """Extract → raw zone → Delta tables for the run's window; returns the small run summary."""
         from twitter_pipeline import pipeline
         from twitter_pipeline.orchestration.credentials import resolve_bearer_token
         from twitter_pipeline.orchestration.failures import fail_fast_on_permanent_errors
@@ -88,39 +90,32 @@ def twitter_pipeline() -> None:
         with fail_fast_on_permanent_errors():
             window = window_for_interval(data_interval_start, data_interval_end)
             settings = load_settings(bearer_token=resolve_bearer_token())
-            manifest = pipeline.extract(
-                settings, query=settings.query, start=window.start, end=window.end, endpoint=window.endpoint
+            summary = pipeline.run(
+                settings,
+                query=settings.query,
+                start=window.start,
+                end=window.end,
+                endpoint=window.endpoint,
+                quality=False,
             )
-        return manifest.to_dict()
-
-    @task(max_active_tis_per_dag=1)
-    def load(manifest: dict) -> dict:
-        """MERGE the window into the Delta tables (one load at a time: Delta commits are serialised)."""
-        from twitter_pipeline import pipeline
-        from twitter_pipeline.orchestration.failures import fail_fast_on_permanent_errors
-        from twitter_pipeline.settings import load_settings
-
-        with fail_fast_on_permanent_errors():
-            report = pipeline.load(load_settings(), pipeline.ExtractManifest.from_dict(manifest))
-        return report.to_dict()
+        bounds = {"start": window.start.isoformat(), "end": window.end.isoformat()}
+        return {**summary.to_dict(), **bounds, "endpoint": window.endpoint}
 
     @task(outlets=[TWEETS_TABLE])
-    def check_quality(manifest: dict, load_report: dict, *, outlet_events=None) -> dict:
-        """Fail the run on error-severity findings; on success announce the fresh tweets table."""
+    def check_quality(summary: dict, *, outlet_events=None) -> dict:
+        """Run and store the quality checks of the loaded window; an error fails the run (no retry)."""
         from twitter_pipeline import pipeline
         from twitter_pipeline.orchestration.failures import fail_fast_on_permanent_errors
         from twitter_pipeline.settings import load_settings
 
         with fail_fast_on_permanent_errors():
-            report = pipeline.check_quality(load_settings(), pipeline.ExtractManifest.from_dict(manifest))
-        summary = report.to_dict()
+            report = pipeline.check_run_quality(load_settings(), summary["run_id"], lake=summary["lake"])
         if outlet_events is not None:
-            window = {"start": manifest.get("start"), "end": manifest.get("end")}
-            outlet_events[TWEETS_TABLE].extra = {"window": window, "load": load_report}
-        return summary
+            window = {"start": summary.get("start"), "end": summary.get("end")}
+            outlet_events[TWEETS_TABLE].extra = {"window": window, "rows": summary.get("table_rows")}
+        return report
 
-    manifest = extract()
-    check_quality(manifest, load(manifest))
+    check_quality(collect())
 
 
 twitter_pipeline()

@@ -33,6 +33,11 @@ export AIRFLOW_HOME="$root/airflow-home"
 export AIRFLOW__CORE__DAGS_FOLDER="$root/dags"
 export AIRFLOW__CORE__LOAD_EXAMPLES=False
 export TWITTER_PIPELINE_LAKE="${TWITTER_PIPELINE_LAKE:-$root/lake}"
+# Without a token the demo chooses the emulator explicitly: the DAGs never fall back to it by themselves.
+if [ -z "${X_BEARER_TOKEN:-}" ]; then
+  export TWITTER_PIPELINE_SOURCE="${TWITTER_PIPELINE_SOURCE:-emulator}"
+  echo "demo: no X_BEARER_TOKEN: the built-in X API emulator generates synthetic posts"
+fi
 mkdir -p "$AIRFLOW_HOME"
 
 echo "demo: preparing the Airflow metadata DB in $AIRFLOW_HOME"

@@ -1,14 +1,14 @@
-"""The one place that chains the stages: extract → raw zone → transform → load → quality.
+"""The one place that chains the stages, for the CLI and the Airflow DAGs.
 
-The CLI and the Airflow DAG call these functions and nothing deeper. Between extract and load
-only a small, JSON-safe `ExtractManifest` travels (Airflow passes it through XCom); the data
-itself stays in the lake's raw zone.
+Each public function here builds a unit of work (a search window or polling step, a backfill's
+windows, an archive import) and hands it to the run engine (`engine.run_unit`), which owns the
+order of effects: lease → repair → extract → load → commit → quality. Collections have their own
+unit in `collections.runner` and go through the same engine.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -16,17 +16,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-import orjson
-
-from twitter_pipeline.errors import ApiError, ConfigError
-from twitter_pipeline.extract.checkpointed import ExtractResult, OnPage
+from twitter_pipeline.engine.work import OnProgress
+from twitter_pipeline.errors import ConfigError
 from twitter_pipeline.extract.client import XApiClient
 from twitter_pipeline.extract.pages import RawPage
-from twitter_pipeline.extract.state import StateStore
-from twitter_pipeline.extract.window import SearchRequest, extract_window
+from twitter_pipeline.extract.window import SearchRequest
 from twitter_pipeline.logs import event, register_secret
-from twitter_pipeline.raw.zone import RawZone
-from twitter_pipeline.settings import Settings
+from twitter_pipeline.settings import DEFAULT_LAKE, Settings
 from twitter_pipeline.storage import LakeStorage
 
 logger = logging.getLogger("twitter_pipeline.pipeline")
@@ -34,36 +30,11 @@ logger = logging.getLogger("twitter_pipeline.pipeline")
 Source = Literal["api", "emulator"]
 SOURCES: tuple[str, ...] = ("api", "emulator")
 ENDPOINTS: tuple[str, ...] = ("recent", "all")
-MANIFESTS_PREFIX = "manifests"
 EMULATOR_TOKEN_BYTES = 24
-
-
-@dataclass
-class ExtractManifest:
-    """What an extraction produced: small and JSON-safe; the raw keys live in the lake."""
-
-    run_id: str
-    lake: str
-    source: str
-    endpoint: str
-    query: str
-    start: str | None
-    end: str | None
-    pages: int
-    posts: int
-    newest_id: str | None
-    errors: int
-    complete: bool
-    skipped: bool
-    manifest_key: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ExtractManifest:
-        names = {f for f in cls.__dataclass_fields__}
-        return cls(**{k: v for k, v in data.items() if k in names})
+NO_TOKEN = (
+    "X_BEARER_TOKEN is not set: export it to read the live X API, or choose synthetic data explicitly "
+    "with --source emulator (or TWITTER_PIPELINE_SOURCE=emulator)"
+)
 
 
 @dataclass
@@ -89,15 +60,41 @@ class RunSummary:
 
 
 # -- choosing what to run ------------------------------------------------------------------------
+def is_default_lake(settings: Settings) -> bool:
+    """The zero-configuration demo lake ``./lake`` (relative to where the command runs)."""
+    if settings.lake.startswith("s3://"):
+        return False
+    return Path(settings.lake).expanduser().resolve() == Path(DEFAULT_LAKE).resolve()
+
+
 def resolve_source(settings: Settings, source: str | None) -> Source:
-    """`api` when a bearer token is configured, otherwise the built-in emulator."""
-    if source is None or source == "":
-        return "api" if settings.has_token else "emulator"
-    if source not in SOURCES:
-        raise ConfigError(f"unknown source {source!r}: use --source api or --source emulator")
-    if source == "api" and not settings.has_token:
-        raise ConfigError("X_BEARER_TOKEN is not set: export it, or run with --source emulator")
-    return source  # type: ignore[return-value]
+    """Which source feeds this run; the emulator only when chosen, or in the zero-config demo.
+
+    Order: the `source` argument (`--source`), then TWITTER_PIPELINE_SOURCE, then `api` when a token
+    is set. With none of them, the emulator is used only on the default local lake ``./lake``
+    (the demo); anywhere else a missing token is an error, so synthetic posts never reach a real lake.
+    """
+    chosen = (source or settings.source or "").strip()
+    if chosen:
+        if chosen not in SOURCES:
+            raise ConfigError(f"unknown source {chosen!r}: use --source api or --source emulator")
+        if chosen == "api" and not settings.has_token:
+            raise ConfigError(NO_TOKEN)
+        return chosen  # type: ignore[return-value]
+    if settings.has_token:
+        return "api"
+    if is_default_lake(settings):
+        return "emulator"
+    raise ConfigError(NO_TOKEN)
+
+
+def lake_for_source(settings: Settings, source: Source) -> LakeStorage:
+    """The writable lake, claimed for `source`'s kind: a lake never holds both synthetic and live posts."""
+    from twitter_pipeline.engine.source_marker import claim_lake_source
+
+    storage = writable_lake(settings)
+    claim_lake_source(storage, source, settings.api_base_url if source == "api" else None)
+    return storage
 
 
 def resolve_query(settings: Settings, query: str | None, source: Source) -> str:
@@ -181,8 +178,8 @@ def open_client(
             yield client
 
 
-# -- stages ---------------------------------------------------------------------------------------
-def extract(
+# -- runs ---------------------------------------------------------------------------------------
+def run(
     settings: Settings,
     *,
     query: str | None = None,
@@ -193,218 +190,141 @@ def extract(
     max_pages: int | None = None,
     max_results: int | None = None,
     force: bool = False,
-    on_page: OnPage | None = None,
+    quality: bool = True,
+    on_progress: OnProgress | None = None,
     on_wait: Callable[..., None] | None = None,
-) -> ExtractManifest:
-    """Fetch one window into the raw zone (resuming an interrupted run of it) and write its manifest.
+    on_table_loaded: Callable[[Any], None] | None = None,
+) -> RunSummary:
+    """One search unit through the run engine: a closed window (`start`/`end`) or a polling step.
 
-    With `start`/`end` the window is closed: it is fetched once and later calls skip it (unless
-    `force`). With neither, the run polls: since the newest post of the last run, or the last hour.
+    A closed window is fetched once; later calls skip it unless `force`. Without bounds the run polls
+    for posts newer than the last committed run (first run: the last complete hour).
     """
-    if endpoint not in ENDPOINTS:
-        raise ConfigError(f"unknown endpoint {endpoint!r}: use --endpoint recent or --endpoint all")
-    chosen = resolve_source(settings, source)
-    text = resolve_query(settings, query, chosen)
+    search = _SearchOptions.of(settings, query, endpoint, source, max_pages, max_results)
     start_at, end_at = parse_run_bounds(start, end, max_pages)
+    storage = lake_for_source(settings, search.source)
+    with open_client(settings, search.source, on_wait=on_wait) as client:
+        return _run_search(
+            storage, client, search, start_at, end_at, force, quality, on_progress, on_table_loaded
+        )
 
-    storage = writable_lake(settings)
-    raw, state = RawZone(storage), StateStore(storage)
-    request = _search_request(state, text, endpoint, start_at, end_at, max_results)
 
-    try:
-        with open_client(settings, chosen, on_wait=on_wait) as client:
-            result = extract_window(
-                client, raw, state, request, max_pages=max_pages, on_page=on_page, force=force
+def backfill(
+    settings: Settings,
+    *,
+    start: str | datetime,
+    end: str | datetime,
+    every: timedelta,
+    query: str | None = None,
+    endpoint: str = "recent",
+    source: str | None = None,
+    max_results: int | None = None,
+    quality: bool = True,
+    on_window: Callable[[datetime, datetime, RunSummary], None] | None = None,
+    on_wait: Callable[..., None] | None = None,
+) -> list[RunSummary]:
+    """Run [start, end) window by window, each a resumable closed unit; complete windows are skipped."""
+    from twitter_pipeline.extract.window import split_windows
+
+    search = _SearchOptions.of(settings, query, endpoint, source, None, max_results)
+    start_at, end_at = parse_run_bounds(start, end, None)
+    if start_at is None or end_at is None:
+        raise ConfigError("a backfill needs both --start and --end")
+    windows = split_windows(start_at, end_at, every)
+    storage = lake_for_source(settings, search.source)
+    summaries: list[RunSummary] = []
+    with open_client(settings, search.source, on_wait=on_wait) as client:
+        for window_start, window_end in windows:
+            summary = _run_search(
+                storage, client, search, window_start, window_end, False, quality, None, None
             )
-    except ApiError as exc:
-        # Stopped mid-window (usage cap, retries exhausted): record what did land so the caller
-        # can still load it; the checkpoint stays and the next run continues the window.
-        partial = _interrupted_result(state, request)
-        if partial is not None and partial.pages:
-            exc.partial_manifest = _write_manifest(storage, partial, chosen, text)  # type: ignore[attr-defined]
-        raise
-    manifest = _write_manifest(storage, result, chosen, text)
-    event(logger, "extracted", run_id=result.run_id, pages=result.pages, posts=result.posts)
-    return manifest
+            summaries.append(summary)
+            if on_window is not None:
+                on_window(window_start, window_end, summary)
+    return summaries
 
 
-def _interrupted_result(state: StateStore, request: SearchRequest) -> ExtractResult | None:
-    from twitter_pipeline.extract.window import resolve_window
+@dataclass(frozen=True)
+class _SearchOptions:
+    """The resolved what-to-search of a run or backfill."""
 
-    name, window = resolve_window(state, request)
-    checkpoint = state.checkpoint(name, request.query.strip(), window)
-    return ExtractResult.from_checkpoint(checkpoint) if checkpoint is not None else None
+    source: Source
+    query: str
+    endpoint: str
+    max_pages: int | None
+    max_results: int | None
 
-
-def _write_manifest(storage: LakeStorage, result: ExtractResult, source: str, query: str) -> ExtractManifest:
-    manifest = ExtractManifest(
-        run_id=result.run_id,
-        lake=storage.uri,
-        source=source,
-        endpoint=result.endpoint,
-        query=query,
-        start=result.window.start_time,
-        end=result.window.end_time,
-        pages=result.pages,
-        posts=result.posts,
-        newest_id=result.newest_id,
-        errors=result.errors_count,
-        complete=result.complete,
-        skipped=result.skipped,
-        manifest_key=f"{MANIFESTS_PREFIX}/run={result.run_id}.json",
-    )
-    body = {**manifest.to_dict(), "raw_keys": list(result.raw_keys)}
-    storage.write_bytes(manifest.manifest_key, orjson.dumps(body, option=orjson.OPT_INDENT_2))
-    return manifest
+    @classmethod
+    def of(
+        cls,
+        settings: Settings,
+        query: str | None,
+        endpoint: str,
+        source: str | None,
+        max_pages: int | None,
+        max_results: int | None,
+    ) -> _SearchOptions:
+        if endpoint not in ENDPOINTS:
+            raise ConfigError(f"unknown endpoint {endpoint!r}: use --endpoint recent or --endpoint all")
+        chosen = resolve_source(settings, source)
+        return cls(chosen, resolve_query(settings, query, chosen), endpoint, max_pages, max_results)
 
 
-def _search_request(
-    state: StateStore,
-    query: str,
-    endpoint: str,
+def _run_search(
+    storage: LakeStorage,
+    client: XApiClient,
+    search: _SearchOptions,
     start: datetime | None,
     end: datetime | None,
-    max_results: int | None,
-) -> SearchRequest:
+    force: bool,
+    quality: bool,
+    on_progress: OnProgress | None,
+    on_table_loaded: Callable[[Any], None] | None,
+) -> RunSummary:
+    from twitter_pipeline.engine.run import run_unit
+    from twitter_pipeline.engine.units import SearchUnit, polling_request
+    from twitter_pipeline.extract.state import StateStore
+
     if start or end:  # a closed window is its own unit: no since_id from other runs
-        return SearchRequest(
-            query=query,
-            endpoint=endpoint,
+        request = SearchRequest(
+            query=search.query,
+            endpoint=search.endpoint,
             start_time=start,
             end_time=end,
-            max_results=max_results,
+            max_results=search.max_results,
             incremental=False,
         )
-    from twitter_pipeline.extract.client import SEARCH_NAMES, search_endpoint
-
-    name = SEARCH_NAMES[search_endpoint(endpoint)]
-    has_cursor = state.newest_id(name, query) is not None
-    has_checkpoint = any(True for _ in state.checkpoints(name, query))
-    first_start = None if (has_cursor or has_checkpoint) else default_window()[1] - timedelta(hours=1)
-    return SearchRequest(
-        query=query, endpoint=endpoint, start_time=first_start, max_results=max_results, incremental=True
+    else:
+        state = StateStore(storage, search.source)
+        request = polling_request(state, search.query, search.endpoint, search.max_results)
+    unit = SearchUnit(storage, client, search.source, request, max_pages=search.max_pages, force=force)
+    outcome = run_unit(
+        storage, unit, quality=quality, on_progress=on_progress, on_table_loaded=on_table_loaded
     )
+    return summarize(outcome, search.source, storage.uri)
 
 
-def manifest_raw_keys(storage: LakeStorage, manifest: ExtractManifest) -> list[str]:
-    data = orjson.loads(storage.read_bytes(manifest.manifest_key))
-    return list(data.get("raw_keys") or [])
-
-
-def load(
-    settings: Settings,
-    manifest: ExtractManifest,
-    *,
-    on_table_loaded: Callable[[Any], None] | None = None,
-) -> Any:
-    """Transform the manifest's raw pages and merge them into the Delta tables (idempotent)."""
-    from twitter_pipeline.load import load_window
-    from twitter_pipeline.transform import iter_table_batches
-
-    storage = LakeStorage(manifest.lake or settings.lake)
-    keys = manifest_raw_keys(storage, manifest)
-    pages = RawZone(storage).read_many(keys)
-    metadata = {
-        "query": manifest.query,
-        "endpoint": manifest.endpoint,
-        "start": manifest.start,
-        "end": manifest.end,
-        "raw_pages": len(keys),
-        "raw_posts": manifest.posts,
-        "raw_keys_manifest": manifest.manifest_key,
-    }
-    return load_window(
-        storage,
-        manifest.run_id,
-        iter_table_batches(pages),
-        metadata=metadata,
-        on_table_loaded=on_table_loaded,
+def summarize(outcome: Any, source: str, lake: str) -> RunSummary:
+    """A `UnitOutcome` as the run summary the CLI prints and Airflow logs."""
+    extraction = outcome.extraction
+    summary = RunSummary(run_id=extraction.run_id, source=source, lake=lake)
+    summary.pages, summary.posts, summary.errors = (
+        len(extraction.raw_keys),
+        extraction.posts,
+        extraction.errors,
     )
-
-
-def check_quality(settings: Settings, manifest: ExtractManifest, loaded: Any = None) -> Any:
-    """Run and store the data-quality checks of a loaded window; raises QualityError on an error.
-
-    `loaded` is the `LoadSummary` of the window; without it (a separate Airflow task) the
-    window's completion record in the lake supplies the same facts.
-    """
-    from twitter_pipeline.errors import PipelineError
-    from twitter_pipeline.quality import check_window
-
-    storage = LakeStorage(manifest.lake or settings.lake)
-    summary = loaded if loaded is not None else _load_summary_from_record(storage, manifest.run_id)
-    if summary is None:
-        raise PipelineError(f"run {manifest.run_id} has no completed load: run the load step first")
-    report = check_window(storage, summary, raw_posts=manifest.posts)
-    report.raise_for_errors()
-    return report
-
-
-def _load_summary_from_record(storage: LakeStorage, run_id: str) -> Any:
-    from twitter_pipeline.load import LoadSummary, TableLoad, read_run_record
-
-    record = read_run_record(storage, run_id)
-    if not record:
-        return None
-    tables = {name: TableLoad(**values) for name, values in (record.get("tables") or {}).items()}
-    names = set(LoadSummary.__dataclass_fields__) - {"tables"}
-    return LoadSummary(tables=tables, **{k: v for k, v in record.items() if k in names})
-
-
-def run(settings: Settings, **options: Any) -> RunSummary:
-    """extract → load → quality for one window; the CLI's `run` and the demo."""
-    started = time.monotonic()
-    check = options.pop("quality", True)
-    on_table_loaded = options.pop("on_table_loaded", None)
-    try:
-        manifest = extract(settings, **options)
-    except ApiError as exc:
-        partial = getattr(exc, "partial_manifest", None)
-        if partial is not None:  # keep what was fetched: load it, then report the stop
-            _load_into(
-                RunSummary(partial.run_id, partial.source, partial.lake),
-                settings,
-                partial,
-                on_table_loaded,
-                check=False,
-            )
-            raise type(exc)(
-                f"{exc} ({partial.pages} pages / {partial.posts} posts fetched before the stop "
-                "were loaded; run again to continue the window)"
-            ) from None
-        raise
-    summary = RunSummary(run_id=manifest.run_id, source=manifest.source, lake=manifest.lake)
-    summary.pages, summary.posts, summary.errors = manifest.pages, manifest.posts, manifest.errors
-    summary.complete, summary.skipped = manifest.complete, manifest.skipped
-    if manifest.skipped:
-        summary.notes.append("window already complete: nothing fetched (use --force to fetch it again)")
-    if manifest.pages and not (manifest.skipped and _already_loaded(manifest)):
-        _load_into(summary, settings, manifest, on_table_loaded, check)
-    summary.seconds = round(time.monotonic() - started, 2)
-    return summary
-
-
-def _already_loaded(manifest: ExtractManifest) -> bool:
-    """A skipped window was loaded before unless its load was interrupted (then load it now)."""
-    from twitter_pipeline.load import read_run_record
-
-    record = read_run_record(LakeStorage(manifest.lake), manifest.run_id)
-    return bool(record) and (record.get("metadata") or {}).get("raw_pages") == manifest.pages
-
-
-def _load_into(
-    summary: RunSummary,
-    settings: Settings,
-    manifest: ExtractManifest,
-    on_table_loaded: Callable[[Any], None] | None,
-    check: bool,
-) -> None:
-    loaded = load(settings, manifest, on_table_loaded=on_table_loaded)
-    summary.table_rows = {name: t.source_rows for name, t in loaded.tables.items()}
+    summary.complete, summary.skipped = extraction.complete, extraction.skipped
+    summary.table_rows = outcome.table_rows
     summary.users = summary.table_rows.get("users", 0)
-    if check:
-        report = check_quality(settings, manifest, loaded)
-        summary.quality = report.counts()
+    summary.quality = outcome.quality
+    summary.notes = list(extraction.notes)
+    for repaired in outcome.repaired:
+        summary.notes.append(
+            f"repaired: loaded {len(repaired.raw_keys)} pages / {repaired.posts} posts of the interrupted "
+            f"run {repaired.run_id}"
+        )
+    summary.seconds = outcome.seconds
+    return summary
 
 
 # -- import of saved archives ------------------------------------------------------------------
@@ -415,40 +335,36 @@ def import_files(
     on_page: Callable[[RawPage, str], None] | None = None,
     quality: bool = True,
 ) -> RunSummary:
-    """Replay twarc2 JSONL archives / saved JSON pages through raw zone → tables.
+    """Replay twarc2 JSONL archives / saved JSON pages through raw zone → tables (the run engine).
 
     Files are validated completely before anything lands, so a malformed line leaves the lake as
     it was. The run id derives from the files' contents: importing the same files again rewrites
-    the same raw objects and merges the same rows (no duplicates).
+    the same raw objects and merges the same rows (no duplicates); an import whose load was
+    interrupted is repaired by running it again.
     """
-    from twitter_pipeline.extract.archive import land_archives
+    from twitter_pipeline.engine.run import run_unit
+    from twitter_pipeline.engine.units import ImportUnit
 
-    started = time.monotonic()
-    files = [Path(p) for p in paths]
     storage = writable_lake(settings)
-    landed = land_archives(RawZone(storage), files, on_page=on_page)
-    run_id, keys, posts, errors = landed.run_id, landed.raw_keys, landed.posts, landed.errors
-    manifest = ExtractManifest(
-        run_id=run_id,
-        lake=storage.uri,
-        source="import",
-        endpoint="import",
-        query=", ".join(p.name for p in files),
-        start=None,
-        end=None,
-        pages=len(keys),
-        posts=posts,
-        newest_id=None,
-        errors=errors,
-        complete=True,
-        skipped=False,
-        manifest_key=f"{MANIFESTS_PREFIX}/run={run_id}.json",
-    )
-    body = {**manifest.to_dict(), "raw_keys": keys}
-    storage.write_bytes(manifest.manifest_key, orjson.dumps(body, option=orjson.OPT_INDENT_2))
-    summary = RunSummary(run_id=run_id, source="import", lake=storage.uri, pages=len(keys), posts=posts)
-    summary.errors = errors
-    if keys:
-        _load_into(summary, settings, manifest, None, quality)
-    summary.seconds = round(time.monotonic() - started, 2)
-    return summary
+    unit = ImportUnit(storage, [Path(p) for p in paths], on_page=on_page)
+    outcome = run_unit(storage, unit, quality=quality)
+    return summarize(outcome, "import", storage.uri)
+
+
+def check_run_quality(settings: Settings, run_id: str, *, lake: str | None = None) -> dict[str, Any]:
+    """The quality checks of a loaded run, from its completion record (Airflow's separate task).
+
+    Raises `QualityError` on an error-level finding; returns the counts otherwise.
+    """
+    from twitter_pipeline.engine.run import summary_from_record
+    from twitter_pipeline.load import read_run_record
+    from twitter_pipeline.quality import check_window
+
+    storage = LakeStorage(lake or settings.lake)
+    record = read_run_record(storage, run_id)
+    if not record:
+        return {"status": "nothing loaded", "checks": 0, "errors": 0, "warnings": 0}
+    loaded = summary_from_record(record)
+    report = check_window(storage, loaded, raw_posts=(loaded.metadata or {}).get("raw_posts"))
+    report.raise_for_errors()
+    return report.counts()

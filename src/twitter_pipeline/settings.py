@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     )
     lake: str = Field(default=DEFAULT_LAKE, validation_alias=AliasChoices("TWITTER_PIPELINE_LAKE", "lake"))
     query: str | None = Field(default=None, validation_alias=AliasChoices("TWITTER_PIPELINE_QUERY", "query"))
+    # "api" or "emulator"; unset: api with a token, the emulator only on the default demo lake.
+    source: str | None = Field(
+        default=None, validation_alias=AliasChoices("TWITTER_PIPELINE_SOURCE", "source")
+    )
 
     @field_validator("api_base_url")
     @classmethod
@@ -36,6 +40,14 @@ class Settings(BaseSettings):
         value = value.strip().rstrip("/")
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://, for example https://api.x.com")
+        return value
+
+    @field_validator("source")
+    @classmethod
+    def _known_source(cls, value: str | None) -> str | None:
+        value = (value or "").strip().lower() or None
+        if value not in (None, "api", "emulator"):
+            raise ValueError("must be 'api' or 'emulator'")
         return value
 
     @field_validator("lake", "query")
@@ -53,6 +65,7 @@ _ENV_NAMES = {
     "api_base_url": "X_API_BASE_URL",
     "lake": "TWITTER_PIPELINE_LAKE",
     "query": "TWITTER_PIPELINE_QUERY",
+    "source": "TWITTER_PIPELINE_SOURCE",
 }
 
 

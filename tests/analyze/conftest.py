@@ -121,7 +121,7 @@ CLI = [sys.executable, "-c", "from twitter_pipeline.cli import main; main()"]
 def run_cli(*args: str, cwd: Path | None = None, timeout: float = 240) -> subprocess.CompletedProcess[str]:
     """The real console entry point in a subprocess (exit codes included), embedded defaults."""
     env = {k: v for k, v in os.environ.items() if k not in ("TWITTER_PIPELINE_LAKE", "X_BEARER_TOKEN")}
-    env.update({"NO_COLOR": "1", "COLUMNS": "200"})
+    env.update({"NO_COLOR": "1", "COLUMNS": "200", "TWITTER_PIPELINE_SOURCE": "emulator"})
     return subprocess.run([*CLI, *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=timeout)
 
 

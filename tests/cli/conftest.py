@@ -12,12 +12,25 @@ import pytest
 
 CLI = [sys.executable, "-c", "from twitter_pipeline.cli import main; main()"]
 # Variables that would switch the CLI away from its embedded defaults.
-_CONTRACT_VARS = ("X_BEARER_TOKEN", "X_API_BASE_URL", "TWITTER_PIPELINE_LAKE", "TWITTER_PIPELINE_QUERY")
+_CONTRACT_VARS = (
+    "X_BEARER_TOKEN",
+    "X_API_BASE_URL",
+    "TWITTER_PIPELINE_LAKE",
+    "TWITTER_PIPELINE_QUERY",
+    "TWITTER_PIPELINE_SOURCE",
+)
 
 
-def clean_env(**extra: str) -> dict[str, str]:
+def clean_env(*, synthetic: bool | None = None, **extra: str) -> dict[str, str]:
+    """No contract variables. Without a token the emulator is chosen explicitly (`synthetic`), as
+    lakes in tmp are not the zero-config demo lake; pass ``synthetic=False`` to test that rule."""
     env = {k: v for k, v in os.environ.items() if k not in _CONTRACT_VARS}
-    env.update({"NO_COLOR": "1", "COLUMNS": "200", **extra})
+    env.update({"NO_COLOR": "1", "COLUMNS": "200"})
+    if synthetic is None:
+        synthetic = "X_BEARER_TOKEN" not in extra
+    if synthetic:
+        env["TWITTER_PIPELINE_SOURCE"] = "emulator"
+    env.update(extra)
     return env
 
 

@@ -63,6 +63,7 @@ def pipeline_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
         monkeypatch.delenv(name, raising=False)
     lake = tmp_path / "lake"
     monkeypatch.setenv("TWITTER_PIPELINE_LAKE", str(lake))
+    monkeypatch.setenv("TWITTER_PIPELINE_SOURCE", "emulator")
     return lake
 
 

@@ -22,12 +22,11 @@ def test_dag_module_imports_no_heavy_libraries() -> None:
 
 def test_tasks_wiring_and_safety_settings() -> None:
     dag = load_dag()
-    assert [t.task_id for t in dag.topological_sort()] == ["extract", "load", "check_quality"]
-    extract, load, quality = (dag.get_task(t) for t in ("extract", "load", "check_quality"))
-    assert extract.pool == "x_api"
-    assert load.max_active_tis_per_dag == 1
+    assert [t.task_id for t in dag.topological_sort()] == ["collect", "check_quality"]
+    collect, quality = (dag.get_task(t) for t in ("collect", "check_quality"))
+    assert collect.pool == "x_api"
     assert dag.max_active_runs >= 1
-    for task in (extract, load, quality):
+    for task in (collect, quality):
         assert task.retries >= 1
         assert task.retry_exponential_backoff
         assert task.execution_timeout is not None

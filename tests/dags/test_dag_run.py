@@ -71,12 +71,12 @@ def test_three_consecutive_intervals_then_rerun_changes_nothing(airflow_db: Path
         run = _run(end)
         assert (run.data_interval_start, run.data_interval_end) == (start, end)
         values = _xcoms(run.run_id)
-        manifest = values["extract"]
-        assert isinstance(manifest, dict)
-        assert (_parse(manifest["start"]), _parse(manifest["end"])) == (start, end)
-        assert manifest["source"] == "emulator" and manifest["posts"] > 0
-        assert set(values) == {"extract", "load", "check_quality"}
-        assert len(json.dumps(manifest)) < 2_000, "XCom carries a small manifest, never data"
+        summary = values["collect"]
+        assert isinstance(summary, dict)
+        assert (_parse(summary["start"]), _parse(summary["end"])) == (start, end)
+        assert summary["source"] == "emulator" and summary["posts"] > 0
+        assert set(values) == {"collect", "check_quality"}
+        assert len(json.dumps(summary)) < 2_000, "XCom carries a small summary, never data"
         counts.append(len(_tweets(str(pipeline_env))))
 
     ids = _tweets(str(pipeline_env))
@@ -85,7 +85,7 @@ def test_three_consecutive_intervals_then_rerun_changes_nothing(airflow_db: Path
 
     rerun = _run(windows[1][1])
     assert sorted(_tweets(str(pipeline_env))) == sorted(ids)
-    assert _xcoms(rerun.run_id)["extract"]["skipped"] is True
+    assert _xcoms(rerun.run_id)["collect"]["skipped"] is True
     # every successful run announced the table to Asset-scheduled DAGs
     assert _asset_events(f"file://{pipeline_env}/tables/tweets") == 4
 
@@ -111,12 +111,12 @@ def test_backfill_interval_on_s3_uses_full_archive(
     assert load_dag().get_task("check_quality").outlets[0].uri == f"{s3_lake_uri}/tables/tweets"
     start, end = (moment - timedelta(days=10) for moment in _last_complete_hours(1)[0])
     run = _run(end)
-    manifest = _xcoms(run.run_id)["extract"]
-    assert manifest["lake"] == s3_lake_uri
-    assert manifest["endpoint"] == "search_all"
-    assert (_parse(manifest["start"]), _parse(manifest["end"])) == (start, end)
+    summary = _xcoms(run.run_id)["collect"]
+    assert summary["lake"] == s3_lake_uri
+    assert summary["endpoint"] == "all"
+    assert (_parse(summary["start"]), _parse(summary["end"])) == (start, end)
     ids = _tweets(s3_lake_uri)
-    assert len(ids) == len(set(ids)) >= manifest["posts"] > 0
+    assert len(ids) == len(set(ids)) >= summary["posts"] > 0
     assert not pipeline_env.exists(), "nothing may land in the local default lake"
 
 
@@ -139,7 +139,7 @@ def test_token_from_connection_reaches_the_api_and_never_leaks(
         assert all(record.status == 200 for record in emulator.requests)
 
     values = _xcoms(run.run_id)
-    assert values["extract"]["source"] == "api"
+    assert values["collect"]["source"] == "api"
     captured = capfd.readouterr()
     assert secret not in captured.out + captured.err
     assert secret not in json.dumps(values)
@@ -159,7 +159,7 @@ def test_wrong_token_fails_fast_without_retries(airflow_db: Path, pipeline_env: 
         run = load_dag().test(logical_date=_last_complete_hours(1)[0][1])
     assert run.state == "failed"
     states = {ti.task_id: (ti.state, ti.try_number) for ti in run.get_task_instances()}
-    assert states["extract"] == ("failed", 1), "an auth error must not be retried"
+    assert states["collect"] == ("failed", 1), "an auth error must not be retried"
     assert emulator.requests and {record.status for record in emulator.requests} == {401}
 
 

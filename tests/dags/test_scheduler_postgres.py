@@ -54,6 +54,7 @@ def _airflow_env(tmp_path: Path, database_url: str, api_port: int) -> dict[str, 
             "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "10",
             "TWITTER_PIPELINE_LAKE": str(tmp_path / "lake"),
+            "TWITTER_PIPELINE_SOURCE": "emulator",
             "PATH": f"{Path(sys.executable).parent}:{env.get('PATH', '')}",
         }
     )
@@ -144,7 +145,7 @@ def test_scheduler_runs_the_dag_on_postgres_with_local_executor(postgres_server,
         assert run_type == "scheduled"
         assert state == "success", f"{tasks}\n{_tail(log_path)}"
         assert end - start == timedelta(hours=1)
-    assert {task_id for task_id, _, _ in tasks} == {"extract", "load", "check_quality"}
+    assert {task_id for task_id, _, _ in tasks} == {"collect", "check_quality"}
     assert {task_state for _, task_state, _ in tasks} == {"success"}
 
     from twitter_pipeline.load import read_table

@@ -111,13 +111,8 @@ def run_named(
                 task = progress.add_task(collection.name, total=None, posts=0, status="")
                 show_status[0] = lambda text, task=task, progress=progress: progress.update(task, status=text)
 
-                def on_page(
-                    page: Any, key: str, so_far: Any, task: Any = task, progress: Any = progress
-                ) -> None:
-                    posts = len(page.payload.get("data") or [])
-                    progress.update(
-                        task, advance=1, posts=progress.tasks[0].fields["posts"] + posts, status=""
-                    )
+                def on_progress(posts: int, pages: int, task: Any = task, progress: Any = progress) -> None:
+                    progress.update(task, completed=pages, posts=posts, status="")
 
                 summary = run_collection_isolated(
                     settings,
@@ -129,7 +124,7 @@ def run_named(
                     max_pages=max_pages,
                     force=force,
                     quality=quality,
-                    on_page=on_page,
+                    on_progress=on_progress,
                 )
                 progress.update(task, status=summary.status)
             summaries.append(summary)

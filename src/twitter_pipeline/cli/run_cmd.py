@@ -155,23 +155,26 @@ def backfill(
     totals = {"windows": len(windows), "skipped": 0, "pages": 0, "posts": 0, "errors": 0}
     with window_progress() as progress:
         task = progress.add_task("backfill", total=len(windows), posts=0, status="")
-        for window_start, window_end in windows:
-            progress.update(task, status=f"{window_start:%Y-%m-%d %H:%M}")
-            summary = pipeline.run(
-                settings,
-                query=query,
-                start=window_start,
-                end=window_end,
-                endpoint=endpoint,
-                source=chosen,
-                quality=not no_quality,
-                on_wait=lambda s, u=None, r="": progress.update(task, status=wait_message(s, u, r)),
-            )
+
+        def on_window(window_start: Any, window_end: Any, summary: RunSummary) -> None:
             totals["skipped"] += int(summary.skipped)
             totals["pages"] += summary.pages if not summary.skipped else 0
             totals["posts"] += summary.posts if not summary.skipped else 0
             totals["errors"] += summary.errors
-            progress.update(task, advance=1, posts=totals["posts"])
+            progress.update(task, advance=1, posts=totals["posts"], status=f"{window_end:%Y-%m-%d %H:%M}")
+
+        pipeline.backfill(
+            settings,
+            start=start_at,
+            end=end_at,
+            every=parse_every(every),
+            query=query,
+            endpoint=endpoint,
+            source=chosen,
+            quality=not no_quality,
+            on_window=on_window,
+            on_wait=lambda s, u=None, r="": progress.update(task, status=wait_message(s, u, r)),
+        )
     totals["lake"] = settings.lake
     out_console.print(summary_table("backfill", totals))
 
@@ -218,8 +221,8 @@ def _run_with_progress(settings: Any, label: str, **options: Any) -> RunSummary:
     with page_progress() as progress:
         task = progress.add_task(label, total=None, posts=0, status="")
 
-        def on_page(page: Any, key: str, so_far: Any) -> None:
-            progress.update(task, completed=so_far.pages, posts=so_far.posts, status="")
+        def on_progress(posts: int, pages: int) -> None:
+            progress.update(task, completed=pages, posts=posts, status="")
 
         def on_wait(seconds: float, until: Any = None, reason: str = "") -> None:
             progress.update(task, status=wait_message(seconds, until, reason))
@@ -228,7 +231,7 @@ def _run_with_progress(settings: Any, label: str, **options: Any) -> RunSummary:
             progress.update(task, status=f"loaded {load.table}")
 
         summary = pipeline.run(
-            settings, on_page=on_page, on_wait=on_wait, on_table_loaded=on_table_loaded, **options
+            settings, on_progress=on_progress, on_wait=on_wait, on_table_loaded=on_table_loaded, **options
         )
         progress.update(task, status="done")
     return summary

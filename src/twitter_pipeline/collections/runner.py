@@ -1,24 +1,27 @@
-"""Run a collection: extract (search window or account timelines) → raw zone → tables + links.
+"""Run a collection through the run engine: a `CollectionUnit` (search window or account timelines).
 
 One collection run is one load: every page it fetched (timelines of all its accounts, lookups,
 or the search window) is transformed and merged in one `load_window`, together with its
-`collection_posts` links. `run_collections` runs several and isolates them: one failing collection
-is recorded as failed and the others still run (the CLI and the Airflow DAG report which failed).
+`collection_posts` links; cursors move only after that load committed (the engine's rule).
+`run_collections` runs several and isolates them: one failing collection is recorded as failed and
+the others still run (the CLI and the Airflow DAG report which failed).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import islice
 from typing import Any
 
+import pyarrow as pa
+
 from twitter_pipeline import pipeline
-from twitter_pipeline.collections.accounts import LOOKUP_ENDPOINT, lookup_page_as_users, resolve_accounts
+from twitter_pipeline.collections.accounts import lookup_page_as_users, resolve_accounts
 from twitter_pipeline.collections.config import Collection, CollectionsConfig
 from twitter_pipeline.collections.membership import (
     COLLECTION_POSTS,
@@ -27,16 +30,32 @@ from twitter_pipeline.collections.membership import (
     existing_links,
 )
 from twitter_pipeline.collections.state import CollectionStateStore
-from twitter_pipeline.collections.timeline import TIMELINE_DEPTH, TimelineRequest, extract_timeline
+from twitter_pipeline.collections.timeline import (
+    TIMELINE_DEPTH,
+    TIMELINE_ENDPOINT,
+    TimelineRequest,
+    extract_timeline,
+)
+from twitter_pipeline.engine.units import (
+    ALREADY_COMPLETE,
+    STOPPED_AT_MAX_PAGES,
+    checkpoint_extraction,
+    parse_iso,
+    result_extraction,
+    window_lease_name,
+)
+from twitter_pipeline.engine.work import Extraction, OnProgress
 from twitter_pipeline.errors import PipelineError
-from twitter_pipeline.extract.checkpointed import ExtractResult, new_run_id
-from twitter_pipeline.extract.client import SEARCH_NAMES, XApiClient
+from twitter_pipeline.extract.checkpointed import OnPage, new_run_id
+from twitter_pipeline.extract.client import SEARCH_NAMES, XApiClient, format_time
+from twitter_pipeline.extract.pages import RawPage
 from twitter_pipeline.extract.state import Window, newer_id
 from twitter_pipeline.extract.window import SearchRequest, extract_window
 from twitter_pipeline.logs import event
 from twitter_pipeline.raw.zone import RawZone
 from twitter_pipeline.settings import Settings
 from twitter_pipeline.storage import LakeStorage
+from twitter_pipeline.transform.schema import TABLES, TableSpec
 
 logger = logging.getLogger("twitter_pipeline.collections")
 
@@ -77,42 +96,230 @@ class CollectionRunSummary:
 
 
 @dataclass
-class _Extraction:
-    """Pages one collection run holds in the raw zone, and the facts to report about them."""
+class CollectionUnit:
+    """One run of one collection: its search window, or every account's timeline since its cursor."""
 
-    load_run_id: str
-    raw_keys: list[str] = field(default_factory=list)
-    lookup_keys: list[str] = field(default_factory=list)
-    posts: int = 0
-    errors: int = 0
-    newest_id: str | None = None
-    complete: bool = True
-    skipped: bool = True  # every window was already complete
-    windows: list[tuple[str, str, Window]] = field(default_factory=list)  # (endpoint, query, window)
+    storage: LakeStorage
+    client: XApiClient
+    source: str
+    collection: Collection
+    summary: CollectionRunSummary
+    start: datetime | None = None
+    end: datetime | None = None
+    max_pages: int | None = None
+    force: bool = False
+    now: datetime | None = None
+    run_id: str = field(default_factory=new_run_id)
 
-    def add(self, result: ExtractResult) -> None:
-        """Count one extracted window in: a search run has one, an accounts run one per account."""
-        self.raw_keys.extend(result.raw_keys)
-        self.posts += result.posts
-        self.errors += result.errors_count
-        self.newest_id = newer_id(self.newest_id, result.newest_id)
-        self.complete = self.complete and result.complete
-        self.skipped = self.skipped and result.skipped
-        if result.window.closed:
-            self.windows.append((result.endpoint, result.query, result.window))
+    def __post_init__(self) -> None:
+        self.state = CollectionStateStore(self.storage, self.collection.key, self.source)
+        self.raw = RawZone(self.storage)
+        self.specs: Mapping[str, TableSpec] = {**TABLES, COLLECTION_POSTS: COLLECTION_POSTS_SPEC}
+        self.window = Window(start_time=format_time(self.start), end_time=format_time(self.end))
+        self._landed: list[Extraction] = []
+
+    # -- scope -------------------------------------------------------------------------------------
+    def _lease_of(self, window: Window) -> str:
+        return window_lease_name(
+            "collection", self.source, self.collection.kind, self.collection.name, window
+        )
+
+    @property
+    def lease_name(self) -> str:
+        return self._lease_of(self.window)
+
+    def _metadata(self, **extra: object) -> dict[str, object]:
+        return {
+            "collection": self.collection.name,
+            "kind": self.collection.kind,
+            "query": self.collection.target,
+            "endpoint": self.collection.api_endpoint,
+            **extra,
+        }
+
+    def pending(self) -> list[Extraction]:
+        """Finished, uncommitted windows of this collection (search or any account's timeline)."""
+        return [
+            checkpoint_extraction(self.state, c, self._lease_of(c.window), self._metadata())
+            for c in self.state.checkpoints()
+            if c.finished
+        ]
+
+    # -- extraction --------------------------------------------------------------------------------
+    def extract(self, on_progress: OnProgress | None) -> Extraction:
+        on_page = _progress_adapter(on_progress)
+        if self.collection.kind == "search":
+            return self._extract_search(on_page)
+        return self._extract_accounts(on_page)
+
+    def interrupted(self) -> Extraction | None:
+        """What landed before a stop: finished accounts and the checkpoint being fetched."""
+        keys: list[str] = [k for e in self._landed for k in e.raw_keys]
+        posts = sum(e.posts for e in self._landed)
+        for checkpoint in self.state.checkpoints():
+            ours = self.collection.kind == "search" or checkpoint.run_id.startswith(self.run_id)
+            if ours and checkpoint.seq and not checkpoint.finished:
+                keys.extend(checkpoint.raw_keys)
+                posts += checkpoint.posts
+        if not keys:
+            return None
+        return Extraction(run_id=self.run_id, raw_keys=list(dict.fromkeys(keys)), posts=posts, complete=False)
+
+    def _fields(self) -> dict[str, str]:
+        """The client's rich default fields, with the collection's overrides (comma-joined)."""
+        overrides = {param: ",".join(names) for param, names in (self.collection.fields or {}).items()}
+        return {**self.client.field_params, **overrides}
+
+    def _first_start(self) -> datetime | None:
+        lookback = self.collection.lookback_delta
+        return None if lookback is None else (self.now or datetime.now(UTC)) - lookback
+
+    def _extract_search(self, on_page: OnPage | None) -> Extraction:
+        endpoint = self.collection.api_endpoint
+        name, query = SEARCH_NAMES[endpoint], self.collection.query or ""
+        start, end = self.start, self.end
+        incremental = not (start or end)
+        if incremental:
+            open_runs = [c for c in self.state.checkpoints(name, query) if not c.window.closed]
+            if open_runs:
+                start = parse_iso(open_runs[0].window.start_time)
+            elif self.state.newest_id(name, query) is None:
+                start = self._first_start()
+        request = SearchRequest(
+            query=query,
+            endpoint=endpoint,
+            start_time=start,
+            end_time=end,
+            max_results=self.collection.max_results,
+            incremental=incremental,
+        )
+        result = extract_window(
+            self.client.with_fields(self._fields()),
+            self.raw,
+            self.state,
+            request,
+            max_pages=self.max_pages,
+            on_page=on_page,
+            run_id=self.run_id,
+            force=self.force,
+            finalize_when_done=False,
+        )
+        extraction = result_extraction(self.state, result, self._lease_of(result.window), self._metadata())
+        self.run_id = extraction.run_id
+        return extraction
+
+    def _extract_accounts(self, on_page: OnPage | None) -> Extraction:
+        summary, collection = self.summary, self.collection
+        resolution = resolve_accounts(
+            self.storage, self.raw, self.client, collection.accounts or (), self.run_id
+        )
+        summary.accounts, summary.lookups = len(resolution.accounts), resolution.lookups
+        summary.missing = sorted(resolution.missing)
+        combined = Extraction(
+            run_id=self.run_id,
+            metadata=self._metadata(lookup_keys=list(resolution.raw_keys)),
+            skipped=not resolution.raw_keys,
+        )
+        for handle, reason in sorted(resolution.missing.items()):
+            combined.notes.append(
+                f"@{handle} not resolved ({reason}): fix or remove it in the collections file"
+            )
+        incremental = not (self.start or self.end)
+        pages_left = self.max_pages
+        for account in resolution.accounts:
+            if pages_left is not None and pages_left <= 0:
+                combined.complete = False
+                break
+            first = None
+            if incremental and self.state.newest_id(TIMELINE_ENDPOINT, account.user_id) is None:
+                first = self._first_start()
+            request = TimelineRequest(
+                user_id=account.user_id,
+                start_time=self.start or first,
+                end_time=self.end,
+                exclude=collection.exclude,
+                max_results=collection.max_results,
+                incremental=incremental,
+            )
+            result = extract_timeline(
+                self.client,
+                self.raw,
+                self.state,
+                request,
+                run_id=f"{self.run_id}-{account.user_id}",
+                max_pages=pages_left,
+                on_page=on_page,
+                force=self.force,
+                fields=self._fields(),
+                tweet_count=account.tweet_count,
+                finalize_when_done=False,
+            )
+            if pages_left is not None:
+                pages_left -= result.fetched_pages
+            part = result_extraction(self.state, result, self.lease_name, {})
+            if not part.skipped:
+                self._landed.append(part)
+            _merge_into(combined, part)
+            if result.capped:
+                summary.capped.append(account.username)
+                combined.notes.append(
+                    f"@{account.username}: the timeline endpoint reaches only the most recent "
+                    f"{TIMELINE_DEPTH:,} posts; older ones need full-archive search (from:{account.username})"
+                )
+            combined.notes.extend(f"@{account.username}: {problem}" for problem in result.problems)
+        if not combined.complete:
+            combined.notes.append(STOPPED_AT_MAX_PAGES)
+        if combined.skipped:
+            combined.notes.append(ALREADY_COMPLETE)
+        commits = [p.commit for p in self._landed if p.commit is not None]
+        combined.commit = lambda: [commit() for commit in commits] and None
+        return combined
+
+    # -- load --------------------------------------------------------------------------------------
+    def batches(self, extraction: Extraction) -> Iterator[Mapping[str, pa.Table]]:
+        from twitter_pipeline.transform import DEFAULT_PAGES_PER_BATCH, pages_to_tables
+
+        builder = MembershipBuilder(
+            self.collection.name,
+            self.collection.kind,
+            extraction.run_id,
+            existing_links(self.storage, self.collection.name),
+        )
+        lookup_keys = list(extraction.metadata.get("lookup_keys") or [])  # type: ignore[call-overload]
+        if lookup_keys:
+            yield pages_to_tables([lookup_page_as_users(p) for p in self.raw.read_many(lookup_keys)])
+        keys = iter(extraction.raw_keys)
+        while chunk := list(islice(keys, DEFAULT_PAGES_PER_BATCH)):
+            pages = list(self.raw.read_many(chunk))
+            tables = pages_to_tables(pages)
+            tables[COLLECTION_POSTS] = builder.table(pages)
+            yield tables
 
 
-@dataclass(frozen=True)
-class _RunOptions:
-    """What a collection run hands to its extraction, whichever kind (search or accounts) it is."""
+def _merge_into(combined: Extraction, part: Extraction) -> None:
+    """Count one account's timeline into the collection run's extraction."""
+    combined.raw_keys.extend(part.raw_keys if not part.skipped else [])
+    combined.posts += part.posts if not part.skipped else 0
+    combined.errors += part.errors
+    combined.newest_id = newer_id(combined.newest_id, part.newest_id)
+    combined.complete = combined.complete and part.complete
+    combined.skipped = combined.skipped and part.skipped
+    combined.notes.extend(n for n in part.notes if n not in combined.notes and n != ALREADY_COMPLETE)
 
-    run_id: str
-    start: datetime | None
-    end: datetime | None
-    max_pages: int | None
-    force: bool
-    on_page: Callable[..., None] | None
-    now: datetime | None
+
+def _progress_adapter(on_progress: OnProgress | None) -> OnPage | None:
+    """Per-page callbacks of several extract calls → one running (posts, pages) count."""
+    if on_progress is None:
+        return None
+    totals = {"posts": 0, "pages": 0}
+
+    def on_page(page: RawPage, key: str, so_far: object) -> None:
+        data = page.payload.get("data")
+        totals["posts"] += len(data) if isinstance(data, list) else 0
+        totals["pages"] += 1
+        on_progress(totals["posts"], totals["pages"])
+
+    return on_page
 
 
 # -- entry points -------------------------------------------------------------------------------
@@ -127,51 +334,49 @@ def run_collection(
     force: bool = False,
     quality: bool = True,
     client: XApiClient | None = None,
-    on_page: Callable[..., None] | None = None,
+    on_progress: OnProgress | None = None,
     on_wait: Callable[..., None] | None = None,
     now: datetime | None = None,
 ) -> CollectionRunSummary:
-    """Extract and load one collection; raises `PipelineError` (after recording the failure)."""
+    """Extract and load one collection through the run engine; raises `PipelineError` after recording it."""
+    from twitter_pipeline.engine.run import run_unit
+
     started = time.monotonic()
     chosen = pipeline.resolve_source(settings, source)
     start_at, end_at = pipeline.parse_run_bounds(start, end, max_pages)
-    storage = pipeline.writable_lake(settings)
-    state = CollectionStateStore(storage, collection.key)
+    storage = pipeline.lake_for_source(settings, chosen)
+    state = CollectionStateStore(storage, collection.key, chosen)
     summary = CollectionRunSummary(collection.name, collection.kind, source=chosen, lake=storage.uri)
-    run_id = new_run_id()
-    options = _RunOptions(run_id, start_at, end_at, max_pages, force, on_page, now)
     state.write_record(name=collection.name, kind=collection.kind, target=collection.target)
     try:
         with _client(settings, chosen, client, on_wait) as api:
-            if collection.kind == "search":
-                extraction = _extract_search(api, storage, state, collection, options)
-            else:
-                extraction = _extract_accounts(api, storage, state, collection, summary, options)
-        summary.run_id = extraction.load_run_id
-        summary.pages = len(extraction.raw_keys) + len(extraction.lookup_keys)
-        summary.posts, summary.errors = extraction.posts, extraction.errors + len(summary.missing)
-        summary.newest_id, summary.complete = extraction.newest_id, extraction.complete
-        if extraction.skipped and _windows_loaded(state, extraction):
-            summary.status = SKIPPED
-            summary.notes.append("window already complete and loaded: nothing fetched (use --force)")
-        elif summary.pages:
-            _load(settings, storage, collection, extraction, summary, quality)
-            _mark_windows_loaded(state, extraction)
+            unit = CollectionUnit(
+                storage, api, chosen, collection, summary, start_at, end_at, max_pages, force, now
+            )
+            outcome = run_unit(storage, unit, quality=quality, on_progress=on_progress)
     except Exception as exc:
-        state.write_record(
-            last_run_id=run_id,
-            last_run_at=_now(),
-            last_status=FAILED,
-            last_error=_one_line(exc),
-        )
+        state.write_record(last_run_at=_now(), last_status=FAILED, last_error=_one_line(exc))
         raise
+    extraction = outcome.extraction
+    summary.run_id = extraction.run_id
+    summary.pages = len(extraction.raw_keys) + len(extraction.metadata.get("lookup_keys") or [])  # type: ignore[arg-type]
+    summary.posts, summary.errors = extraction.posts, extraction.errors + len(summary.missing)
+    summary.newest_id, summary.complete = extraction.newest_id, extraction.complete
+    summary.table_rows, summary.quality = outcome.table_rows, outcome.quality
+    summary.notes.extend(extraction.notes)
+    summary.notes.extend(
+        f"repaired: loaded {len(r.raw_keys)} pages / {r.posts} posts of the interrupted run {r.run_id}"
+        for r in outcome.repaired
+    )
+    if extraction.skipped and not outcome.repaired:
+        summary.status = SKIPPED
     summary.seconds = round(time.monotonic() - started, 2)
     record = state.write_record(
         last_run_id=summary.run_id,
         last_run_at=_now(),
         last_status=summary.status,
         last_error=None,
-        newest_id=summary.newest_id,
+        newest_id=summary.newest_id if extraction.complete and not extraction.skipped else None,
         last_posts=summary.posts,
         runs=int(state.record().get("runs") or 0) + 1,
         posts_fetched=int(state.record().get("posts_fetched") or 0) + summary.posts,
@@ -251,197 +456,6 @@ def _client(
         return
     with pipeline.open_client(settings, source, on_wait=on_wait) as opened:  # type: ignore[arg-type]
         yield opened
-
-
-def _fields(client: XApiClient, collection: Collection) -> dict[str, str]:
-    """The client's rich default fields, with the collection's overrides (comma-joined)."""
-    overrides = {param: ",".join(names) for param, names in (collection.fields or {}).items()}
-    return {**client.field_params, **overrides}
-
-
-def _first_start(collection: Collection, now: datetime | None) -> datetime | None:
-    lookback = collection.lookback_delta
-    if lookback is None:
-        return None
-    return (now or datetime.now(UTC)) - lookback
-
-
-def _extract_search(
-    client: XApiClient,
-    storage: LakeStorage,
-    state: CollectionStateStore,
-    collection: Collection,
-    options: _RunOptions,
-) -> _Extraction:
-    endpoint = collection.api_endpoint
-    name, query = SEARCH_NAMES[endpoint], collection.query or ""
-    start, end = options.start, options.end
-    incremental = not (start or end)
-    if incremental:
-        open_runs = [c for c in state.checkpoints(name, query) if not c.window.closed]
-        if open_runs:
-            start = _parse_window_time(open_runs[0].window.start_time)
-        elif state.newest_id(name, query) is None:
-            start = _first_start(collection, options.now)
-    request = SearchRequest(
-        query=query,
-        endpoint=endpoint,
-        start_time=start,
-        end_time=end,
-        max_results=collection.max_results,
-        incremental=incremental,
-    )
-    result = extract_window(
-        client.with_fields(_fields(client, collection)),
-        RawZone(storage),
-        state,
-        request,
-        max_pages=options.max_pages,
-        on_page=options.on_page,
-        run_id=options.run_id,
-        force=options.force,
-    )
-    extraction = _Extraction(load_run_id=result.run_id)
-    extraction.add(result)
-    return extraction
-
-
-def _extract_accounts(
-    client: XApiClient,
-    storage: LakeStorage,
-    state: CollectionStateStore,
-    collection: Collection,
-    summary: CollectionRunSummary,
-    options: _RunOptions,
-) -> _Extraction:
-    run_id, start, end = options.run_id, options.start, options.end
-    raw = RawZone(storage)
-    resolution = resolve_accounts(storage, raw, client, collection.accounts or (), run_id)
-    summary.accounts, summary.lookups = len(resolution.accounts), resolution.lookups
-    summary.missing = sorted(resolution.missing)
-    for handle, reason in sorted(resolution.missing.items()):
-        summary.notes.append(f"@{handle} not resolved ({reason}): fix or remove it in the collections file")
-    extraction = _Extraction(load_run_id=run_id, lookup_keys=list(resolution.raw_keys))
-    extraction.skipped = not resolution.raw_keys
-    incremental = not (start or end)
-    fields = _fields(client, collection)
-    pages_left = options.max_pages
-    for account in resolution.accounts:
-        if pages_left is not None and pages_left <= 0:
-            extraction.complete = False
-            break
-        first = None
-        if incremental and state.newest_id("user_tweets", account.user_id) is None:
-            first = _first_start(collection, options.now)
-        request = TimelineRequest(
-            user_id=account.user_id,
-            start_time=start or first,
-            end_time=end,
-            exclude=collection.exclude,
-            max_results=collection.max_results,
-            incremental=incremental,
-        )
-        result = extract_timeline(
-            client,
-            raw,
-            state,
-            request,
-            run_id=f"{run_id}-{account.user_id}",
-            max_pages=pages_left,
-            on_page=options.on_page,
-            force=options.force,
-            fields=fields,
-            tweet_count=account.tweet_count,
-        )
-        if pages_left is not None:
-            pages_left -= result.fetched_pages
-        extraction.add(result)
-        if result.capped:
-            summary.capped.append(account.username)
-            summary.notes.append(
-                f"@{account.username}: the timeline endpoint reaches only the most recent "
-                f"{TIMELINE_DEPTH:,} posts; older ones need full-archive search (from:{account.username})"
-            )
-        for problem in result.problems:
-            summary.notes.append(f"@{account.username}: {problem}")
-    if not extraction.complete:
-        summary.notes.append("stopped at --max-pages: the next run continues where this one stopped")
-    return extraction
-
-
-def _parse_window_time(text: str | None) -> datetime | None:
-    return pipeline.parse_time(text, "start") if text else None
-
-
-# -- load -----------------------------------------------------------------------------------------
-def _loaded_key(state: CollectionStateStore, endpoint: str, query: str, window: Window) -> str:
-    return state.window_key(endpoint, query, window).replace("/windows/", "/loaded/")
-
-
-def _windows_loaded(state: CollectionStateStore, extraction: _Extraction) -> bool:
-    """A skipped (complete) window was loaded before unless its load was interrupted."""
-    return bool(extraction.windows) and all(
-        state.storage.exists(_loaded_key(state, *w)) for w in extraction.windows
-    )
-
-
-def _mark_windows_loaded(state: CollectionStateStore, extraction: _Extraction) -> None:
-    for endpoint, query, window in extraction.windows:
-        state.storage.write_bytes(
-            _loaded_key(state, endpoint, query, window), extraction.load_run_id.encode()
-        )
-
-
-def _load(
-    settings: Settings,
-    storage: LakeStorage,
-    collection: Collection,
-    extraction: _Extraction,
-    summary: CollectionRunSummary,
-    quality: bool,
-) -> None:
-    from twitter_pipeline.load import load_window
-    from twitter_pipeline.transform import DEFAULT_PAGES_PER_BATCH, TABLES, pages_to_tables
-
-    specs = {**TABLES, COLLECTION_POSTS: COLLECTION_POSTS_SPEC}
-    raw = RawZone(storage)
-    builder = MembershipBuilder(
-        collection.name, collection.kind, extraction.load_run_id, existing_links(storage, collection.name)
-    )
-
-    def batches() -> Iterator[dict[str, Any]]:
-        if extraction.lookup_keys:
-            pages = [lookup_page_as_users(p) for p in raw.read_many(extraction.lookup_keys)]
-            yield pages_to_tables(pages)
-        keys = iter(extraction.raw_keys)
-        while chunk := list(islice(keys, DEFAULT_PAGES_PER_BATCH)):
-            pages = list(raw.read_many(chunk))
-            tables = pages_to_tables(pages)
-            tables[COLLECTION_POSTS] = builder.table(pages)
-            yield tables
-
-    loaded = load_window(
-        storage,
-        extraction.load_run_id,
-        batches(),
-        specs=specs,
-        metadata={
-            "collection": collection.name,
-            "kind": collection.kind,
-            "query": collection.target,
-            "endpoint": collection.api_endpoint,
-            "raw_pages": len(extraction.raw_keys) + len(extraction.lookup_keys),
-            "raw_posts": extraction.posts,
-            "lookup_endpoint": LOOKUP_ENDPOINT if extraction.lookup_keys else None,
-        },
-    )
-    summary.table_rows = {name: t.source_rows for name, t in loaded.tables.items()}
-    if quality:
-        from twitter_pipeline.quality import check_window
-
-        report = check_window(storage, loaded, raw_posts=extraction.posts, specs=specs)
-        summary.quality = report.counts()
-        report.raise_for_errors()
 
 
 # -- backfill ---------------------------------------------------------------------------------------

@@ -22,13 +22,13 @@ COLLECTIONS_STATE = f"{STATE_PREFIX}/collections"
 class CollectionStateStore(StateStore):
     """A `StateStore` whose every key lives under one collection's folder."""
 
-    def __init__(self, storage: LakeStorage, collection_key: str) -> None:
-        super().__init__(storage)
+    def __init__(self, storage: LakeStorage, collection_key: str, source: str = "") -> None:
+        super().__init__(storage, source)
         self.collection_key = collection_key
         self.root = f"{COLLECTIONS_STATE}/{collection_key}"
 
     def _base(self, endpoint: str, query: str) -> str:  # type: ignore[override]
-        return f"{self.root}/{endpoint}/{query_key(endpoint, query)}"
+        return f"{self.root}/{endpoint}/{query_key(endpoint, query, self.source)}"
 
     def checkpoints(self, endpoint: str | None = None, query: str | None = None):  # type: ignore[override]
         """Unfinished runs of this collection only (the base class would list the whole lake)."""

@@ -116,6 +116,7 @@ def extract_timeline(
     force: bool = False,
     fields: Mapping[str, str] | None = None,
     tweet_count: int | None = None,
+    finalize_when_done: bool = True,
 ) -> TimelineResult:
     """Fetch every page of one user's timeline window into the raw zone, resuming if interrupted."""
     user = request.user_id
@@ -150,6 +151,7 @@ def extract_timeline(
         on_page=on_page,
         force=force,
         describe_finished=describe_finished,
+        finalize_when_done=finalize_when_done,
     )
 
 

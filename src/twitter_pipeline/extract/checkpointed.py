@@ -41,10 +41,13 @@ class ExtractResult:
     resumed: bool = False
     skipped: bool = False  # the window was already complete; nothing fetched
     fetched_pages: int = 0  # pages fetched by this call (not by earlier, interrupted calls)
+    # The finished, not yet finalized checkpoint (when the caller commits after its own load).
+    checkpoint: Checkpoint | None = field(default=None, repr=False, compare=False)
 
     @classmethod
-    def from_checkpoint(cls, checkpoint: Checkpoint, **extra: Any) -> Self:
+    def from_checkpoint(cls, source: Checkpoint, **extra: Any) -> Self:
         """What the run holds so far; `extra` sets the fields a checkpoint does not know."""
+        checkpoint = source
         counts = {
             "run_id": checkpoint.run_id,
             "endpoint": checkpoint.endpoint,
@@ -104,12 +107,15 @@ def extract_checkpointed(
     on_page: OnPage | None = None,
     force: bool = False,
     describe_finished: DescribeFinished | None = None,
+    finalize_when_done: bool = True,
 ) -> ResultT:
     """Fetch every page of one (endpoint, query, window) into the raw zone, resuming an interrupted run.
 
     On completion the state's newest_id moves forward, a closed window is recorded as complete and
-    the checkpoint is removed. `max_pages` stops early (the checkpoint stays, so the next call
-    continues). A completed closed window is skipped unless `force`.
+    the checkpoint is removed — unless `finalize_when_done` is False: then the finished checkpoint
+    stays (it is the pending-load journal) and comes back as `result.checkpoint`, for the run engine
+    to `finalize` only after the pages are loaded. `max_pages` stops early (the checkpoint stays, so
+    the next call continues). A completed closed window is skipped unless `force`.
     """
     if not force and window.closed:
         done = state.window_done(endpoint, query, window)
@@ -158,7 +164,10 @@ def extract_checkpointed(
             pages.close()
 
     extra = dict(describe_finished(checkpoint)) if describe_finished is not None else {}
-    finalize(state, checkpoint)
+    if finalize_when_done:
+        finalize(state, checkpoint)
+    else:
+        extra["checkpoint"] = checkpoint
     return result_type.from_checkpoint(
         checkpoint, resumed=resumed, fetched_pages=fetched, complete=True, **extra
     )

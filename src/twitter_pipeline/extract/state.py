@@ -27,9 +27,14 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def query_key(endpoint: str, query: str) -> str:
-    """Stable short id of an (endpoint, query) pair, safe in any storage key."""
-    return hashlib.sha256(f"{endpoint}\n{query}".encode()).hexdigest()[:20]
+def query_key(endpoint: str, query: str, source: str = "") -> str:
+    """Stable short id of an (endpoint, query) pair, safe in any storage key.
+
+    `source` ("api" or "emulator") keeps the state of one kind of source apart from the other's, so a
+    window completed on synthetic data can never be taken as done for the live API.
+    """
+    text = f"{source}\n{endpoint}\n{query}" if source else f"{endpoint}\n{query}"
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
 @dataclass(frozen=True)
@@ -147,13 +152,13 @@ def older_id(a: str | None, b: str | None) -> str | None:
 class StateStore:
     """Reads and writes the state documents through `LakeStorage` (atomic writes)."""
 
-    def __init__(self, storage: LakeStorage) -> None:
+    def __init__(self, storage: LakeStorage, source: str = "") -> None:
         self.storage = storage
+        self.source = source
 
     # -- keys ---------------------------------------------------------------------------------
-    @staticmethod
-    def _base(endpoint: str, query: str) -> str:
-        return f"{STATE_PREFIX}/{endpoint}/{query_key(endpoint, query)}"
+    def _base(self, endpoint: str, query: str) -> str:
+        return f"{STATE_PREFIX}/{endpoint}/{query_key(endpoint, query, self.source)}"
 
     def cursor_key(self, endpoint: str, query: str) -> str:
         return f"{self._base(endpoint, query)}/cursor.json"

@@ -96,6 +96,7 @@ def extract_window(
     on_page: OnPage | None = None,
     run_id: str | None = None,
     force: bool = False,
+    finalize_when_done: bool = True,
 ) -> ExtractResult:
     """Fetch every page of one window into the raw zone, resuming an interrupted run of it.
 
@@ -130,4 +131,5 @@ def extract_window(
         max_pages=max_pages,
         on_page=on_page,
         force=force,
+        finalize_when_done=finalize_when_done,
     )

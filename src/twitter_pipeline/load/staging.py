@@ -53,7 +53,10 @@ class StagingArea:
         # Staged parts accept null keys (they are counted and left out at merge time, not here).
         self.schemas = {name: _all_nullable(schema) for name, schema in schemas.items()}
         self.flush_bytes = flush_bytes
-        self.attempt = uuid.uuid4().hex[:8]  # a rerun never mixes with a crashed attempt's parts
+        # Each load attempt stages in its own folder: a rerun never mixes with a crashed attempt's
+        # parts, and one process's cleanup never deletes another's.
+        self.attempt = uuid.uuid4().hex[:12]
+        self.prefix = f"{staging_prefix(run_id)}/attempt={self.attempt}"
         self.tables: dict[str, StagedTable] = {}
         self._buffers: dict[str, list[pa.Table]] = {}
         self._buffered_bytes: dict[str, int] = {}
@@ -89,7 +92,7 @@ class StagingArea:
             return
         table = pa.concat_tables(parts)
         staged = self.tables.setdefault(name, StagedTable(name=name, schema=table.schema))
-        key = f"{staging_prefix(self.run_id)}/{name}/part-{self.attempt}-{len(staged.paths):05d}.parquet"
+        key = f"{self.prefix}/{name}/part-{len(staged.paths):05d}.parquet"
         path = self.storage.fs_path(key)
         try:
             if not self.storage.is_s3:
@@ -108,8 +111,8 @@ class StagingArea:
         staged.rows += table.num_rows
 
     def cleanup(self) -> None:
-        """Remove the run's staging prefix (all attempts): called only after every table committed."""
-        self.storage.delete_prefix(staging_prefix(self.run_id))
+        """Remove this attempt's staging parts: called only after every table committed."""
+        self.storage.delete_prefix(self.prefix)
 
 
 def _all_nullable(schema: pa.Schema) -> pa.Schema:

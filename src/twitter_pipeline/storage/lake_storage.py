@@ -111,6 +111,35 @@ class LakeStorage:
                 f"cannot write {self.location(key)}: {_reason(exc)}; check the lake location and permissions"
             ) from None
 
+    def create_exclusive(self, key: str, data: bytes) -> bool:
+        """Create an object only if the key is free; False when it already exists.
+
+        Leases and the lake's source marker need "first writer wins" on every backend: locally a
+        hard link of a complete temp file (atomic, fails on an existing name); on S3 a conditional
+        PUT (``If-None-Match: *``), which AWS S3, MinIO and moto enforce.
+        """
+        path = self._path(key)
+        try:
+            if self.is_s3:
+                return _s3_put_if_absent(self.uri, path, data, self.timeout_s)
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            tmp = f"{path}.tmp-{uuid.uuid4().hex}"
+            with open(tmp, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                return False
+            finally:
+                os.unlink(tmp)
+            return True
+        except OSError as exc:
+            raise StorageError(
+                f"cannot write {self.location(key)}: {_reason(exc)}; check the lake location and permissions"
+            ) from None
+
     def read_bytes(self, key: str) -> bytes:
         try:
             with self._fs.open_input_stream(self._path(key), compression=None) as src:
@@ -204,6 +233,30 @@ def _s3_filesystem(uri: str, timeout_s: float = 60.0) -> tuple[pafs.FileSystem, 
     except (OSError, ValueError) as exc:
         raise StorageError(f"cannot open {uri}: {_reason(exc)}") from None
     return fs, rest.rstrip("/")
+
+
+def _s3_put_if_absent(uri: str, path: str, data: bytes, timeout_s: float) -> bool:
+    """A conditional PUT through boto3 (pyarrow's S3 filesystem has no conditional writes)."""
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    bucket, _, key = path.partition("/")
+    config = Config(
+        connect_timeout=max(1.0, timeout_s / 4), read_timeout=timeout_s, retries={"max_attempts": 3}
+    )
+    client = boto3.client("s3", endpoint_url=_endpoint(), region_name=_region(), config=config)
+    try:
+        client.put_object(Bucket=bucket, Key=key, Body=data, IfNoneMatch="*")
+    except ClientError as exc:
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        code = exc.response.get("Error", {}).get("Code")
+        if status == 412 or code in ("PreconditionFailed", "ConditionalRequestConflict"):
+            return False
+        raise OSError(f"{code or status}: {exc}") from None
+    except BotoCoreError as exc:
+        raise OSError(str(exc)) from None
+    return True
 
 
 def _reason(exc: BaseException) -> str:

@@ -1,0 +1,163 @@
+"""`run_unit`: the one order of effects every run follows, whoever calls it.
+
+1. take the unit's lease (a second run of the same unit refuses in one line);
+2. repair: load and commit every extraction of the unit's scope that landed but never committed;
+3. extract: fetch (or land) the unit's pages into the raw zone, checkpointed per page;
+4. load: transform the pages and MERGE them; the load's completion record is written last;
+5. commit: only now move cursors, record closed windows complete, clear checkpoints;
+6. quality checks on the loaded window.
+A failure at any point leaves the finished checkpoints in place, so the next plain run of the same
+scope repairs it in step 2 without fetching a page twice. See docs/run-engine.md.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from twitter_pipeline.engine.lease import LeaseHeldError, RunLease
+from twitter_pipeline.engine.work import Extraction, OnProgress, WorkUnit
+from twitter_pipeline.errors import ApiError
+from twitter_pipeline.load import LoadSummary, TableLoad, load_window, read_run_record
+from twitter_pipeline.logs import event
+from twitter_pipeline.storage import LakeStorage
+
+logger = logging.getLogger("twitter_pipeline.engine")
+
+OnTableLoaded = Callable[[TableLoad], None]
+
+
+@dataclass
+class UnitOutcome:
+    """What one `run_unit` call did."""
+
+    extraction: Extraction
+    loaded: LoadSummary | None = None
+    repaired: list[Extraction] = field(default_factory=list)
+    quality: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def table_rows(self) -> dict[str, int]:
+        return {name: t.source_rows for name, t in (self.loaded.tables if self.loaded else {}).items()}
+
+
+def run_unit(
+    storage: LakeStorage,
+    unit: WorkUnit,
+    *,
+    quality: bool = True,
+    on_progress: OnProgress | None = None,
+    on_table_loaded: OnTableLoaded | None = None,
+) -> UnitOutcome:
+    """Run one unit of work end to end (see the module docstring for the order of effects)."""
+    started = time.monotonic()
+    with RunLease(storage, unit.lease_name):
+        repaired = [p for p in unit.pending() if _repair(storage, unit, p, on_table_loaded)]
+        try:
+            extraction = unit.extract(on_progress)
+        except ApiError as exc:
+            partial = unit.interrupted()
+            if partial is None or not partial.raw_keys:
+                raise
+            # Stopped mid-unit (usage cap, retries exhausted): land what was fetched, commit nothing;
+            # the checkpoint stays, so the next run continues the window from where this one stopped.
+            _load(storage, unit, partial, on_table_loaded)
+            raise type(exc)(
+                f"{exc} ({len(partial.raw_keys)} pages / {partial.posts} posts fetched before the stop "
+                "were loaded; run again to continue)"
+            ) from None
+        outcome = UnitOutcome(extraction=extraction, repaired=repaired)
+        if not extraction.skipped:
+            if extraction.raw_keys:
+                outcome.loaded = _load(storage, unit, extraction, on_table_loaded)
+            if extraction.commit is not None:
+                extraction.commit()
+        if quality and outcome.loaded is not None:
+            outcome.quality = _check(storage, unit, extraction, outcome.loaded)
+    outcome.seconds = round(time.monotonic() - started, 2)
+    event(
+        logger,
+        "unit done",
+        unit=unit.lease_name,
+        run_id=extraction.run_id,
+        pages=len(extraction.raw_keys),
+        posts=extraction.posts,
+        repaired=len(repaired),
+        skipped=extraction.skipped,
+    )
+    return outcome
+
+
+def _repair(storage: LakeStorage, unit: WorkUnit, pending: Extraction, on_table_loaded: Any) -> bool:
+    """Load and commit an interrupted run's pages; skip one whose own run is still alive elsewhere."""
+    own = pending.metadata.get("lease_name") in (None, unit.lease_name)
+    try:
+        if own:
+            _load_and_commit(storage, unit, pending, on_table_loaded)
+        else:
+            with RunLease(storage, str(pending.metadata["lease_name"])):
+                _load_and_commit(storage, unit, pending, on_table_loaded)
+    except LeaseHeldError:
+        return False  # its run is alive: that run will load it
+    event(logger, "repaired pending load", run_id=pending.run_id, pages=len(pending.raw_keys))
+    return True
+
+
+def _load_and_commit(storage: LakeStorage, unit: WorkUnit, pending: Extraction, on_table_loaded: Any) -> None:
+    if pending.raw_keys:
+        _load(storage, unit, pending, on_table_loaded)
+    if pending.commit is not None:
+        pending.commit()
+
+
+def _load(
+    storage: LakeStorage, unit: WorkUnit, extraction: Extraction, on_table_loaded: OnTableLoaded | None
+) -> LoadSummary:
+    """Load the extraction's pages, unless a completion record already covers exactly these pages."""
+    done = _recorded_load(storage, extraction)
+    if done is not None:
+        return done
+    metadata = {
+        **{k: v for k, v in extraction.metadata.items() if k != "lease_name"},
+        "raw_pages": len(extraction.raw_keys),
+        "raw_posts": extraction.posts,
+    }
+    return load_window(
+        storage,
+        extraction.run_id,
+        unit.batches(extraction),
+        specs=unit.specs,
+        metadata=metadata,
+        on_table_loaded=on_table_loaded,
+        window_start=extraction.window_start,
+        window_end=extraction.window_end,
+    )
+
+
+def _recorded_load(storage: LakeStorage, extraction: Extraction) -> LoadSummary | None:
+    """The completion record of this very load (a crash came after it and before the commit)."""
+    record = read_run_record(storage, extraction.run_id)
+    if not record or (record.get("metadata") or {}).get("raw_pages") != len(extraction.raw_keys):
+        return None
+    return summary_from_record(record)
+
+
+def summary_from_record(record: dict[str, Any]) -> LoadSummary:
+    tables = {name: TableLoad(**values) for name, values in (record.get("tables") or {}).items()}
+    names = set(LoadSummary.__dataclass_fields__) - {"tables"}
+    return LoadSummary(tables=tables, **{k: v for k, v in record.items() if k in names})
+
+
+def _check(
+    storage: LakeStorage, unit: WorkUnit, extraction: Extraction, loaded: LoadSummary
+) -> dict[str, Any]:
+    from twitter_pipeline.quality import check_window
+
+    report = check_window(storage, loaded, raw_posts=extraction.posts, specs=unit.specs)
+    counts = report.counts()
+    report.raise_for_errors()
+    return counts

@@ -1,0 +1,242 @@
+"""The search and import units of work (collections define theirs in `collections.runner`).
+
+A search unit is one closed window (`--start/--end`, a backfill window, an Airflow interval) or one
+polling step (everything newer than the last committed run). An import unit is one set of archive
+files, identified by their contents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pyarrow as pa
+
+from twitter_pipeline.engine.work import Extraction, OnProgress
+from twitter_pipeline.extract.checkpointed import ExtractResult, finalize
+from twitter_pipeline.extract.client import SEARCH_NAMES, XApiClient, search_endpoint
+from twitter_pipeline.extract.state import Checkpoint, StateStore, Window
+from twitter_pipeline.extract.window import SearchRequest, extract_window, resolve_window
+from twitter_pipeline.raw.zone import RawZone
+from twitter_pipeline.storage import LakeStorage
+from twitter_pipeline.transform import iter_table_batches
+from twitter_pipeline.transform.schema import TABLES, TableSpec
+
+ALREADY_COMPLETE = "window already complete: nothing fetched (use --force to fetch it again)"
+STOPPED_AT_MAX_PAGES = "stopped at --max-pages: the next run continues where this one stopped"
+
+
+def parse_iso(text: str | None) -> datetime | None:
+    """An ISO time from a state document (as sent to the API) → aware UTC datetime."""
+    if not text:
+        return None
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def window_lease_name(kind: str, source: str, endpoint: str, query: str, window: Window) -> str:
+    """One lease per closed window (parallel backfills stay possible), one per polling scope."""
+    scope = f"{kind} {source}/{endpoint} {query!r}"
+    if window.closed:
+        return f"{scope} window {window.start_time or '-'}..{window.end_time or window.until_id}"
+    return f"{scope} polling"
+
+
+def checkpoint_extraction(
+    state: StateStore, checkpoint: Checkpoint, lease_name: str, metadata: Mapping[str, object]
+) -> Extraction:
+    """What a checkpoint holds, as an extraction; finished ones commit by finalizing the checkpoint."""
+    window = checkpoint.window
+    extraction = Extraction(
+        run_id=checkpoint.run_id,
+        raw_keys=list(checkpoint.raw_keys),
+        posts=checkpoint.posts,
+        errors=checkpoint.errors_count,
+        newest_id=checkpoint.newest_id,
+        complete=checkpoint.finished,
+        metadata={**metadata, "lease_name": lease_name},
+    )
+    if window.closed:
+        extraction.window_start, extraction.window_end = (
+            parse_iso(window.start_time),
+            parse_iso(window.end_time),
+        )
+    if checkpoint.finished:
+        extraction.commit = lambda: finalize(state, checkpoint)
+    return extraction
+
+
+def result_extraction(
+    state: StateStore, result: ExtractResult, lease_name: str, metadata: Mapping[str, object]
+) -> Extraction:
+    """An extract call's result as an extraction (skipped when its closed window was committed)."""
+    if result.skipped:
+        return Extraction(
+            run_id=result.run_id,
+            raw_keys=list(result.raw_keys),
+            posts=result.posts,
+            newest_id=result.newest_id,
+            skipped=True,
+            notes=[ALREADY_COMPLETE],
+        )
+    if result.checkpoint is not None:
+        return checkpoint_extraction(state, result.checkpoint, lease_name, metadata)
+    extraction = Extraction(  # stopped early (--max-pages): loaded now, committed by a later run
+        run_id=result.run_id,
+        raw_keys=list(result.raw_keys),
+        posts=result.posts,
+        errors=result.errors_count,
+        newest_id=result.newest_id,
+        complete=result.complete,
+        metadata={**metadata, "lease_name": lease_name},
+    )
+    if not result.complete:
+        extraction.notes.append(STOPPED_AT_MAX_PAGES)
+    return extraction
+
+
+@dataclass
+class SearchUnit:
+    """One search window or polling step of one (source, endpoint, query)."""
+
+    storage: LakeStorage
+    client: XApiClient
+    source: str
+    request: SearchRequest
+    max_pages: int | None = None
+    force: bool = False
+    specs: Mapping[str, TableSpec] = field(default_factory=lambda: TABLES)
+
+    def __post_init__(self) -> None:
+        self.state = StateStore(self.storage, self.source)
+        self.raw = RawZone(self.storage)
+        self.name = SEARCH_NAMES[search_endpoint(self.request.endpoint)]
+        self.query = self.request.query.strip()
+        self.fixed_window = Window(
+            start_time=_iso(self.request.start_time), end_time=_iso(self.request.end_time)
+        )
+
+    @property
+    def lease_name(self) -> str:
+        return window_lease_name("search", self.source, self.name, self.query, self.fixed_window)
+
+    def _metadata(self, window: Window) -> dict[str, object]:
+        return {
+            "query": self.query,
+            "endpoint": self.name,
+            "start": window.start_time,
+            "end": window.end_time,
+        }
+
+    def _lease_of(self, window: Window) -> str:
+        return window_lease_name("search", self.source, self.name, self.query, window)
+
+    def pending(self) -> list[Extraction]:
+        return [
+            checkpoint_extraction(self.state, c, self._lease_of(c.window), self._metadata(c.window))
+            for c in self.state.checkpoints(self.name, self.query)
+            if c.finished
+        ]
+
+    def extract(self, on_progress: OnProgress | None) -> Extraction:
+        def on_page(page: object, key: str, so_far: ExtractResult) -> None:
+            if on_progress is not None:
+                on_progress(so_far.posts, so_far.pages)
+
+        result = extract_window(
+            self.client,
+            self.raw,
+            self.state,
+            self.request,
+            max_pages=self.max_pages,
+            on_page=on_page,
+            force=self.force,
+            finalize_when_done=False,
+        )
+        return result_extraction(
+            self.state, result, self._lease_of(result.window), self._metadata(result.window)
+        )
+
+    def interrupted(self) -> Extraction | None:
+        _, window = resolve_window(self.state, self.request)
+        checkpoint = self.state.checkpoint(self.name, self.query, window)
+        if checkpoint is None or not checkpoint.seq:
+            return None
+        return checkpoint_extraction(self.state, checkpoint, self.lease_name, self._metadata(window))
+
+    def batches(self, extraction: Extraction) -> Iterable[Mapping[str, pa.Table]]:
+        return iter_table_batches(self.raw.read_many(extraction.raw_keys))
+
+
+def polling_request(
+    state: StateStore, query: str, endpoint: str, max_results: int | None, now: datetime | None = None
+) -> SearchRequest:
+    """A polling step: since the newest committed post, or (first run of the query) the last hour."""
+    name = SEARCH_NAMES[search_endpoint(endpoint)]
+    has_history = state.newest_id(name, query) is not None or any(
+        True for _ in state.checkpoints(name, query)
+    )
+    first_start = None
+    if not has_history:
+        now = (now or datetime.now(UTC)).astimezone(UTC)
+        first_start = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+    return SearchRequest(
+        query=query, endpoint=endpoint, start_time=first_start, max_results=max_results, incremental=True
+    )
+
+
+@dataclass
+class ImportUnit:
+    """Saved response pages (twarc2 JSONL, single-page JSON) landed as one import run."""
+
+    storage: LakeStorage
+    files: list[Path]
+    on_page: object | None = None
+    specs: Mapping[str, TableSpec] = field(default_factory=lambda: TABLES)
+
+    def __post_init__(self) -> None:
+        from twitter_pipeline.extract.archive import import_run_id
+
+        self.raw = RawZone(self.storage)
+        self.run_id = import_run_id(self.files) if self.files else "import-empty"
+
+    @property
+    def lease_name(self) -> str:
+        return f"import {self.run_id}"
+
+    def pending(self) -> list[Extraction]:
+        return []  # an import's journal is its files: running it again lands and loads the same pages
+
+    def extract(self, on_progress: OnProgress | None) -> Extraction:
+        from twitter_pipeline.extract.archive import land_archives
+
+        pages = 0
+
+        def on_page(page: object, key: str) -> None:
+            nonlocal pages
+            pages += 1
+            if callable(self.on_page):
+                self.on_page(page, key)
+
+        landed = land_archives(self.raw, list(self.files), run_id=self.run_id, on_page=on_page)
+        return Extraction(
+            run_id=landed.run_id,
+            raw_keys=list(landed.raw_keys),
+            posts=landed.posts,
+            errors=landed.errors,
+            metadata={"query": ", ".join(p.name for p in self.files), "endpoint": "import"},
+        )
+
+    def interrupted(self) -> Extraction | None:
+        return None
+
+    def batches(self, extraction: Extraction) -> Iterable[Mapping[str, pa.Table]]:
+        return iter_table_batches(self.raw.read_many(extraction.raw_keys))
+
+
+def _iso(value: datetime | str | None) -> str | None:
+    from twitter_pipeline.extract.client import format_time
+
+    return format_time(value)
