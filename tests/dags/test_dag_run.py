@@ -129,6 +129,7 @@ def test_token_from_connection_reaches_the_api_and_never_leaks(
     secret = "tp-test-bearer-0123456789abcdefXYZ"
     with EmulatorServer(EmulatorConfig(token=secret)) as emulator:
         monkeypatch.setenv("X_API_BASE_URL", emulator.base_url)
+        monkeypatch.delenv("TWITTER_PIPELINE_SOURCE")  # a token: the API at X_API_BASE_URL
         monkeypatch.setenv("TWITTER_PIPELINE_QUERY", DEMO_QUERY)
         monkeypatch.setenv(
             "AIRFLOW_CONN_X_API_DEFAULT", json.dumps({"conn_type": "http", "password": secret})
@@ -153,6 +154,7 @@ def test_wrong_token_fails_fast_without_retries(airflow_db: Path, pipeline_env: 
 
     with EmulatorServer(EmulatorConfig(token="the-right-token-abcdef")) as emulator:
         monkeypatch.setenv("X_API_BASE_URL", emulator.base_url)
+        monkeypatch.delenv("TWITTER_PIPELINE_SOURCE")  # a token: the API at X_API_BASE_URL
         monkeypatch.setenv("TWITTER_PIPELINE_QUERY", DEMO_QUERY)
         monkeypatch.setenv("X_BEARER_TOKEN", "a-wrong-token-123456")
         sync_dags_and_assets()

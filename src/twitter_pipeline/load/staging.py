@@ -111,8 +111,12 @@ class StagingArea:
         staged.rows += table.num_rows
 
     def cleanup(self) -> None:
-        """Remove this attempt's staging parts: called only after every table committed."""
-        self.storage.delete_prefix(self.prefix)
+        """Remove the run's staging parts: called only after every table committed.
+
+        Parts of earlier, failed attempts of the same run go too: they are never read again, and
+        the unit's lease guarantees that no other process is loading this run right now.
+        """
+        self.storage.delete_prefix(staging_prefix(self.run_id))
 
 
 def _all_nullable(schema: pa.Schema) -> pa.Schema:
