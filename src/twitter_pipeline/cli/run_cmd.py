@@ -182,7 +182,7 @@ def backfill(
 @app.command("import")
 def import_(
     files: list[Path] = typer.Argument(
-        ..., help="twarc2 JSONL archives (.jsonl, .jsonl.gz) or single-page .json files."
+        ..., metavar="FILE", help="twarc2 JSONL archives (.jsonl, .jsonl.gz) or single-page .json files."
     ),
     lake: str | None = typer.Option(None, "--lake", help=LAKE_HELP),
     no_quality: bool = typer.Option(
