@@ -6,7 +6,9 @@ import sys
 
 import typer
 
+from twitter_pipeline.cli import interrupt
 from twitter_pipeline.errors import PipelineError
+from twitter_pipeline.logs import scrub
 
 app = typer.Typer(
     name="twitter-pipeline",
@@ -28,10 +30,14 @@ USAGE_EXIT = 2
 
 def main() -> None:
     """Console-script entry point: user errors are one line on stderr and a non-zero exit."""
+    interrupt.install()
     try:
-        app(standalone_mode=False, prog_name="twitter-pipeline")
+        code = app(standalone_mode=False, prog_name="twitter-pipeline")
+    except interrupt.Interrupted as exc:
+        typer.secho(scrub(interrupt.message(exc)), err=True, fg=typer.colors.YELLOW)
+        sys.exit(exc.exit_code)
     except PipelineError as exc:
-        typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+        typer.secho(scrub(f"error: {exc}"), err=True, fg=typer.colors.RED)
         sys.exit(exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):
         typer.secho("aborted", err=True)
@@ -40,6 +46,8 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except _CLICK_EXCEPTION as exc:
         sys.exit(_usage_error(exc))
+    if isinstance(code, int) and code:  # `typer.Exit(n)` comes back as a return value here
+        sys.exit(code)
 
 
 def _usage_error(exc: Exception) -> int:
