@@ -12,8 +12,11 @@ from rich.table import Table
 from twitter_pipeline.cli.app import app
 from twitter_pipeline.cli.interrupt import landed
 from twitter_pipeline.cli.progress import (
+    check_format,
+    format_option,
     out_console,
     page_progress,
+    print_json,
     summary_table,
     wait_message,
     window_progress,
@@ -38,15 +41,20 @@ LAKE_HELP = (
 def collections_(
     config: str | None = typer.Option(None, "--config", help=CONFIG_HELP),
     lake: str | None = typer.Option(None, "--lake", help=LAKE_HELP),
-    as_json: bool = typer.Option(False, "--json", help="Print the listing as JSON lines instead of a table."),
+    fmt: str = format_option("one row per collection"),
+    as_json: bool = typer.Option(False, "--json", hidden=True, help="JSON lines (one object per line)."),
 ) -> None:
     """List the collections with their state: kind, query/accounts, schedule, newest_id, last run, posts."""
     from twitter_pipeline.collections import collection_status, load_collections
     from twitter_pipeline.storage import LakeStorage
 
+    check_format(fmt)
     settings = load_settings(lake=lake)
     loaded = load_collections(config)
     rows = collection_status(loaded, LakeStorage(settings.lake))
+    if fmt == "json":
+        print_json([row.to_dict() for row in rows])
+        return
     if as_json:
         for row in rows:
             typer.echo(orjson.dumps(row.to_dict()).decode())
@@ -92,6 +100,7 @@ def run_named(
     max_pages: int | None,
     force: bool,
     quality: bool,
+    fmt: str = "table",
 ) -> None:
     """Run the named collections one after another; exit non-zero naming every one that failed."""
     from twitter_pipeline import pipeline
@@ -134,7 +143,10 @@ def run_named(
             summaries.append(summary)
             before["pages"] += summary.pages
             before["posts"] += summary.posts
-            print_collection_summary(summary)
+            if fmt != "json":
+                print_collection_summary(summary)
+    if fmt == "json":
+        print_json([summary.to_dict() for summary in summaries])
     _fail_if_any_failed(summaries)
 
 
@@ -148,6 +160,7 @@ def backfill_named(
     end: Any,
     every: timedelta,
     quality: bool,
+    fmt: str = "table",
 ) -> None:
     """Backfill one collection window by window (complete windows are skipped)."""
     from twitter_pipeline.collections import backfill_collection, load_collections
@@ -181,6 +194,9 @@ def backfill_named(
             on_wait=lambda s, u=None, r="": progress.update(task, status=wait_message(s, u, r)),
         )
     totals["lake"] = settings.lake
+    if fmt == "json":
+        print_json({**totals, "notes": notes})
+        return
     out_console.print(summary_table("backfill", totals))
     for note in notes:
         out_console.print(f"note: {note}")
