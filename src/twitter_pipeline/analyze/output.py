@@ -167,10 +167,9 @@ def write_result(
         stream.buffer.write(data) if hasattr(stream, "buffer") else stream.write(data.decode())
         stream.flush()
         return
-    path = Path(out).expanduser()
+    path = check_out_path(out)
     tmp = path.with_name(f".{path.name}.tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         if fmt == "parquet":
             pq.write_table(_plain_strings(table), tmp)
         else:
@@ -179,6 +178,16 @@ def write_result(
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise StorageError(f"cannot write {path}: {exc.strerror or exc}; choose another --out") from None
+
+
+def check_out_path(out: str | Path) -> Path:
+    """An --out file whose folder exists: a typo in a path must not create directories silently."""
+    path = Path(out).expanduser()
+    if path.is_dir():
+        raise ConfigError(f"--out {out} is a folder: give a file name, e.g. {path / 'result'}")
+    if not path.parent.is_dir():
+        raise ConfigError(f"--out {out}: the folder {path.parent} does not exist; create it first")
+    return path
 
 
 def _plain_strings(table: pa.Table) -> pa.Table:

@@ -51,7 +51,9 @@ def collections_(
     check_format(fmt)
     settings = load_settings(lake=lake)
     loaded = load_collections(config)
-    rows = collection_status(loaded, LakeStorage(settings.lake))
+    storage = LakeStorage(settings.lake)
+    storage.check_is_lake(missing_ok=True)  # no lake yet: every collection "never run"
+    rows = collection_status(loaded, storage)
     if fmt == "json":
         print_json([row.to_dict() for row in rows])
         return

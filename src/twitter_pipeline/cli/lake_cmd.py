@@ -51,6 +51,7 @@ def maintain(
     check_format(fmt)
     settings = load_settings(lake=lake)
     storage = LakeStorage(settings.lake)
+    storage.check_is_lake()
     names = list_tables(storage)
     if table:
         unknown = sorted(set(table) - set(names))
