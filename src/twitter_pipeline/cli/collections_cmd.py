@@ -17,8 +17,8 @@ from twitter_pipeline.cli.progress import (
     out_console,
     page_progress,
     print_json,
+    show_wait,
     summary_table,
-    wait_message,
     window_progress,
 )
 from twitter_pipeline.errors import ConfigError, PipelineError
@@ -116,8 +116,7 @@ def run_named(
     show_status: list[Any] = [None]  # the live progress line of the collection running now
 
     def on_wait(seconds: float, until: Any = None, reason: str = "") -> None:
-        if show_status[0] is not None:
-            show_status[0](wait_message(seconds, until, reason))
+        show_wait(show_status[0] or (lambda text: None), seconds, until, reason)
 
     with pipeline.open_client(settings, source, on_wait=on_wait) as client:  # type: ignore[arg-type]
         for collection in chosen:
@@ -193,7 +192,7 @@ def backfill_named(
             source=source,
             quality=quality,
             on_window=on_window,
-            on_wait=lambda s, u=None, r="": progress.update(task, status=wait_message(s, u, r)),
+            on_wait=lambda s, u=None, r="": show_wait(lambda t: progress.update(task, status=t), s, u, r),
         )
     totals["lake"] = settings.lake
     if fmt == "json":

@@ -96,6 +96,20 @@ def wait_message(seconds: float, until: Any = None, reason: str = "") -> str:
     return f"waiting {span}{when}" + (f" ({reason})" if reason else "")
 
 
+LONG_WAIT_S = 10.0  # waits at least this long get their own line outside a terminal
+
+
+def show_wait(update: Any, seconds: float, until: Any = None, reason: str = "") -> None:
+    """A wait on the live progress line; outside a terminal (no live line) long waits get a line too.
+
+    A run that sleeps 15 minutes on a rate-limit window must say so in a CI log or `nohup.out`.
+    """
+    text = wait_message(seconds, until, reason)
+    update(text)
+    if seconds >= LONG_WAIT_S and not (hasattr(sys.stderr, "isatty") and sys.stderr.isatty()):
+        err_console.print(text, markup=False, highlight=False)
+
+
 def summary_table(title: str, rows: dict[str, Any]) -> Table:
     table = Table(title=title, show_header=False, title_justify="left")
     table.add_column("what", style="bold")

@@ -17,8 +17,8 @@ from twitter_pipeline.cli.progress import (
     out_console,
     page_progress,
     print_json,
+    show_wait,
     summary_table,
-    wait_message,
     window_progress,
 )
 from twitter_pipeline.errors import ConfigError
@@ -186,7 +186,7 @@ def backfill(
             source=chosen,
             quality=not no_quality,
             on_window=on_window,
-            on_wait=lambda s, u=None, r="": progress.update(task, status=wait_message(s, u, r)),
+            on_wait=lambda s, u=None, r="": show_wait(lambda t: progress.update(task, status=t), s, u, r),
         )
     totals["lake"] = settings.lake
     if fmt == "json":
@@ -246,7 +246,7 @@ def _run_with_progress(settings: Any, label: str, **options: Any) -> RunSummary:
             landed.update(pages=pages, posts=posts)
 
         def on_wait(seconds: float, until: Any = None, reason: str = "") -> None:
-            progress.update(task, status=wait_message(seconds, until, reason))
+            show_wait(lambda text: progress.update(task, status=text), seconds, until, reason)
 
         def on_table_loaded(load: Any) -> None:
             progress.update(task, status=f"loaded {load.table}")

@@ -274,7 +274,10 @@ class Transport:
         if status == 400:
             params = _problem_parameters(problem)
             hint = (
-                "fix the query (--query / TWITTER_PIPELINE_QUERY)"
+                "the recent endpoint covers only the last 7 days: use --endpoint all (the full archive; "
+                'endpoint = "all" in a collections file) for older windows, or a later --start'
+                if path.endswith("/search/recent") and {"start_time", "end_time"} & set(params)
+                else "fix the query (--query / TWITTER_PIPELINE_QUERY)"
                 if params == ["query"]
                 else f"fix the parameter(s) {', '.join(params)}"
                 if params
