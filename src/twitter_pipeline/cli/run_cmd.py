@@ -75,7 +75,8 @@ def run(
     chosen = pipeline.resolve_source(settings, source)
     if chosen == "emulator":
         err_console.print(
-            "[cyan]source: built-in X API emulator[/] (no X_BEARER_TOKEN set; set it to use the live API)"
+            "[cyan]source: built-in X API emulator: synthetic posts[/] "
+            "(set X_BEARER_TOKEN and use another lake for the live API)"
         )
     if collection:
         from twitter_pipeline.cli import collections_cmd
