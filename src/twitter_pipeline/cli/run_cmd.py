@@ -195,14 +195,11 @@ def import_(
     settings = load_settings(lake=lake)
     with page_progress() as progress:
         task = progress.add_task("import", total=None, posts=0, status="")
-        posts = 0
 
-        def on_page(page: Any, key: str) -> None:
-            nonlocal posts
-            posts += len(page.payload.get("data") or [])
-            progress.update(task, advance=1, posts=posts)
+        def on_progress(posts: int, pages: int) -> None:
+            progress.update(task, completed=pages, posts=posts)
 
-        summary = pipeline.import_files(settings, files, on_page=on_page, quality=not no_quality)
+        summary = pipeline.import_files(settings, files, on_progress=on_progress, quality=not no_quality)
     _print_summary(summary)
 
 
