@@ -275,6 +275,8 @@ class CollectionUnit:
                     f"{TIMELINE_DEPTH:,} posts; older ones need full-archive search (from:{account.username})"
                 )
             combined.notes.extend(f"@{account.username}: {problem}" for problem in result.problems)
+        if self.end is not None:  # a closed window: every timeline shares it
+            combined.window_start, combined.window_end = self.start, self.end
         if not combined.complete:
             combined.notes.append(STOPPED_AT_MAX_PAGES)
         if combined.skipped:
