@@ -82,7 +82,8 @@ def run(
     chosen = pipeline.resolve_source(settings, source)
     if chosen == "emulator":
         err_console.print(
-            "[cyan]source: built-in X API emulator[/] (no X_BEARER_TOKEN set; set it to use the live API)"
+            "[cyan]source: built-in X API emulator: synthetic posts[/] "
+            "(set X_BEARER_TOKEN and use another lake for the live API)"
         )
     if collection:
         from twitter_pipeline.cli import collections_cmd
@@ -214,15 +215,12 @@ def import_(
     landed.lake = settings.lake
     with page_progress() as progress:
         task = progress.add_task("import", total=None, posts=0, status="")
-        posts = 0
 
-        def on_page(page: Any, key: str) -> None:
-            nonlocal posts
-            posts += len(page.payload.get("data") or [])
-            progress.update(task, advance=1, posts=posts)
-            landed.update(pages=progress.tasks[0].completed, posts=posts)
+        def on_progress(posts: int, pages: int) -> None:
+            progress.update(task, completed=pages, posts=posts)
+            landed.update(pages=pages, posts=posts)
 
-        summary = pipeline.import_files(settings, files, on_page=on_page, quality=not no_quality)
+        summary = pipeline.import_files(settings, files, on_progress=on_progress, quality=not no_quality)
     _print_summary(summary, fmt)
 
 
