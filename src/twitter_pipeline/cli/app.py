@@ -34,7 +34,14 @@ USAGE_EXIT = 2
 
 def main() -> None:
     """Console-script entry point: user errors are one line on stderr and a non-zero exit."""
-    interrupt.install()
+    previous = interrupt.install()
+    try:
+        _main()
+    finally:
+        interrupt.restore(previous)
+
+
+def _main() -> None:
     try:
         code = app(standalone_mode=False, prog_name="twitter-pipeline")
     except interrupt.Interrupted as exc:

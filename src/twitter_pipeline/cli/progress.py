@@ -105,7 +105,9 @@ def show_wait(update: Any, seconds: float, until: Any = None, reason: str = "") 
 
     A run that sleeps 15 minutes on a rate-limit window must say so in a CI log or `nohup.out`.
     """
-    text = wait_message(seconds, until, reason)
+    from twitter_pipeline.logs import scrub
+
+    text = scrub(wait_message(seconds, until, reason))  # a reason may quote a server that echoes the token
     update(text)
     if seconds >= LONG_WAIT_S and not (hasattr(sys.stderr, "isatty") and sys.stderr.isatty()):
         err_console.print(text, markup=False, highlight=False)
