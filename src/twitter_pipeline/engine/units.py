@@ -197,7 +197,6 @@ class ImportUnit:
 
     storage: LakeStorage
     files: list[Path]
-    on_page: object | None = None
     specs: Mapping[str, TableSpec] = field(default_factory=lambda: TABLES)
 
     def __post_init__(self) -> None:
@@ -216,15 +215,7 @@ class ImportUnit:
     def extract(self, on_progress: OnProgress | None) -> Extraction:
         from twitter_pipeline.extract.archive import land_archives
 
-        pages = 0
-
-        def on_page(page: object, key: str) -> None:
-            nonlocal pages
-            pages += 1
-            if callable(self.on_page):
-                self.on_page(page, key)
-
-        landed = land_archives(self.raw, list(self.files), run_id=self.run_id, on_page=on_page)
+        landed = land_archives(self.raw, list(self.files), run_id=self.run_id, on_progress=on_progress)
         return Extraction(
             run_id=landed.run_id,
             raw_keys=list(landed.raw_keys),

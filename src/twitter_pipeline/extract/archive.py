@@ -98,18 +98,64 @@ def _is_single_document(path: Path) -> bool:
     return name.endswith(".json")
 
 
-def validate_archive(path: str | Path) -> int:
-    """Check every page of a file; return how many there are. Raises `InputError` on the first bad line."""
+@dataclass
+class ScannedFile:
+    """What one parse of every page of a file tells: each page's line and fetch time, and the posts.
+
+    The import reads each file twice (reading bytes is cheap) but parses each page once: this scan
+    validates the file and collects everything the import needs from the parsed pages, so landing
+    the pages afterwards touches bytes only.
+    """
+
+    path: Path
+    lines: list[tuple[int, datetime, int]] = field(default_factory=list)  # (line, fetched_at, posts)
+    post_ids: set[str] = field(default_factory=set)
+    errors: int = 0  # partial errors (`errors` next to `data`)
+    bodies: list[bytes] | None = None  # a single-document .json file: its pages' exact bytes
+
+    @property
+    def pages(self) -> int:
+        return len(self.lines)
+
+
+def _parsed_entries(path: Path) -> tuple[Iterator[tuple[int, bytes, dict]], bool]:
+    """(line number, body, parsed page) of every page, and whether the file is one small document."""
+    if _is_single_document(path):
+        return iter(_single_document(path)), True
+    return ((number, line, _check_page(path, number, line)) for number, line in _lines(path)), False
+
+
+def scan_archive(path: str | Path, post_ids: set[str] | None = None) -> ScannedFile:
+    """Validate every page of a file, parsing each once; raises `InputError` on the first bad line.
+
+    `post_ids` (optional) collects distinct post ids across several files in one set.
+    """
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such file; check the path given to import")
-    if _is_single_document(path):
-        return len(_single_document(path))
-    count = 0
-    for number, line in _lines(path):
-        _check_page(path, number, line)
-        count += 1
-    return count
+    scanned = ScannedFile(path, post_ids=post_ids if post_ids is not None else set())
+    mtime = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    entries, single = _parsed_entries(path)
+    bodies: list[bytes] = []
+    ids = scanned.post_ids
+    for number, body, data in entries:
+        posts = data.get("data")
+        if isinstance(posts, dict):  # single-object lookups (/2/tweets/:id)
+            posts = [posts]
+        posts = posts if isinstance(posts, list) else []
+        ids.update(str(post.get("id")) for post in posts if isinstance(post, dict))
+        scanned.lines.append((number, _fetched_at(data, mtime), len(posts)))
+        page_errors = data.get("errors")
+        scanned.errors += len(page_errors) if isinstance(page_errors, list) else 0
+        if single:
+            bodies.append(body)
+    scanned.bodies = bodies if single else None
+    return scanned
+
+
+def validate_archive(path: str | Path) -> int:
+    """Check every page of a file; return how many there are. Raises `InputError` on the first bad line."""
+    return scan_archive(path).pages
 
 
 def _single_document(path: Path) -> list[tuple[int, bytes, dict]]:
@@ -133,38 +179,36 @@ def _exact_file_bytes(path: Path) -> bytes:
         return fh.read().strip()
 
 
-def read_archive(path: str | Path, *, validate: bool = True) -> Iterator[RawPage]:
-    """Yield the pages of one archive file, each body exactly as saved.
-
-    The file is validated in full first (two passes, constant memory for JSONL), so a caller that
-    writes pages as they come never lands part of a malformed file.
-    """
-    path = Path(path)
-    if validate:
-        validate_archive(path)
-    elif not path.is_file():
-        raise InputError(f"{path}: no such file; check the path given to import")
+def scanned_pages(scanned: ScannedFile) -> Iterator[RawPage]:
+    """The pages of a scanned file, each body exactly as saved, without parsing them again."""
+    path = scanned.path
     source = path.name
-    mtime = datetime.fromtimestamp(path.stat().st_mtime, UTC)
-    if _is_single_document(path):
-        entries: Iterator[tuple[int, bytes, dict]] = iter(_single_document(path))
+    if scanned.bodies is not None:
+        bodies: Iterator[bytes] = iter(scanned.bodies)
     else:
-        entries = ((number, line, _check_page(path, number, line)) for number, line in _lines(path))
-    for number, body, data in entries:
+        bodies = (line for _, line in _lines(path))
+    for (number, fetched_at, _), body in zip(scanned.lines, bodies, strict=False):
         yield RawPage(
             request=PageRequest(endpoint="import", path=source, params={"file": source, "line": str(number)}),
             body=body,
-            fetched_at=_fetched_at(data, mtime),
+            fetched_at=fetched_at,
         )
 
 
+def read_archive(path: str | Path) -> Iterator[RawPage]:
+    """Yield the pages of one archive file, each body exactly as saved.
+
+    The file is scanned in full first (each page parsed once), so a caller that writes pages as
+    they come never lands part of a malformed file.
+    """
+    yield from scanned_pages(scan_archive(path))
+
+
 def read_archives(paths: list[str | Path]) -> Iterator[RawPage]:
-    """Several files, each validated before its pages are yielded (all files checked up front)."""
-    resolved = [Path(p) for p in paths]
-    for path in resolved:
-        validate_archive(path)
-    for path in resolved:
-        yield from read_archive(path, validate=False)
+    """Several files, all scanned (validated) before the first page is yielded."""
+    scans = [scan_archive(Path(p)) for p in paths]
+    for scanned in scans:
+        yield from scanned_pages(scanned)
 
 
 @dataclass
@@ -195,7 +239,7 @@ def land_archives(
     paths: list[str | Path],
     *,
     run_id: str | None = None,
-    on_page: Callable[[RawPage, str], None] | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> ImportResult:
     """Validate every file, then write all their pages to the raw zone as one import run.
 
@@ -205,18 +249,19 @@ def land_archives(
     resolved = [Path(p) for p in paths]
     if not resolved:
         raise InputError("no files to import: pass one or more twarc2 .jsonl/.json(.gz) files")
-    for path in resolved:
-        validate_archive(path)
-    result = ImportResult(run_id=run_id or import_run_id(resolved), files=[str(p) for p in resolved])
     post_ids: set[str] = set()
-    for path in resolved:
-        for page in read_archive(path, validate=False):
+    scans = [scan_archive(path, post_ids) for path in resolved]
+    result = ImportResult(run_id=run_id or import_run_id(resolved), files=[str(p) for p in resolved])
+    result.posts = len(post_ids)
+    result.errors = sum(scanned.errors for scanned in scans)
+    del post_ids
+    posts_so_far = 0
+    for scanned in scans:
+        for page, (_, _, posts) in zip(scanned_pages(scanned), scanned.lines, strict=True):
             result.pages += 1
             key = raw_zone.write(result.run_id, result.pages, page)
             result.raw_keys.append(key)
-            post_ids.update(str(post.get("id")) for post in page.payload.get("data") or [])
-            result.errors += len(page.payload.get("errors") or [])
-            if on_page is not None:
-                on_page(page, key)
-    result.posts = len(post_ids)
+            posts_so_far += posts
+            if on_progress is not None:
+                on_progress(posts_so_far, result.pages)
     return result
