@@ -211,7 +211,14 @@ def recover_unrecorded_pages(raw_zone: RawZone, checkpoint: Checkpoint, state: S
     recovered = 0
     while checkpoint.seq + 1 in by_seq:
         key = by_seq[checkpoint.seq + 1]
-        record_page(checkpoint, raw_zone.read(key), key)
+        try:
+            page = raw_zone.read(key)
+        except (ValueError, OSError) as exc:
+            # A page written after the last durability barrier can be cut short by a power loss:
+            # it never counted, so it is fetched again and its key rewritten.
+            logger.warning("page %s is unreadable (%s): fetching it again", key, exc)
+            break
+        record_page(checkpoint, page, key)
         recovered += 1
     if recovered:
         state.save_checkpoint(checkpoint)
