@@ -340,7 +340,7 @@ def _quality(lake: LakeConnection) -> Section:
         return [
             '<span class="badge ok">pass</span>' if r["passed"] else '<span class="badge bad">fail</span>',
             e(r["table"]),
-            e(r["check"]),
+            e(r["check_name"]),
             e(r["severity"]),
             e(charts.short(r["observed"], 40)),
             e(charts.short(r["expected"], 40)),

@@ -22,6 +22,7 @@ LAKE_HELP = (
 def sql(
     query: str = typer.Argument(
         ...,
+        metavar="STATEMENT",
         help="One SQL statement (DuckDB dialect). Every lake table is a view: tweets, users, hashtags, "
         "mentions, urls, media, places, polls, tweet_references, included_tweets, api_errors, quality… "
         'e.g. "SELECT lang, count(*) FROM tweets GROUP BY 1 ORDER BY 2 DESC".',

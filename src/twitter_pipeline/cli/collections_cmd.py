@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from twitter_pipeline.cli.app import app
+from twitter_pipeline.cli.interrupt import landed
 from twitter_pipeline.cli.progress import (
     out_console,
     page_progress,
@@ -99,6 +100,8 @@ def run_named(
     loaded = load_collections(config)
     chosen = [loaded.get(name) for name in dict.fromkeys(names)]
     summaries = []
+    landed.lake = settings.lake
+    before = {"pages": 0, "posts": 0}  # of the collections already finished
     show_status: list[Any] = [None]  # the live progress line of the collection running now
 
     def on_wait(seconds: float, until: Any = None, reason: str = "") -> None:
@@ -113,6 +116,7 @@ def run_named(
 
                 def on_progress(posts: int, pages: int, task: Any = task, progress: Any = progress) -> None:
                     progress.update(task, completed=pages, posts=posts, status="")
+                    landed.update(pages=before["pages"] + pages, posts=before["posts"] + posts)
 
                 summary = run_collection_isolated(
                     settings,
@@ -128,6 +132,8 @@ def run_named(
                 )
                 progress.update(task, status=summary.status)
             summaries.append(summary)
+            before["pages"] += summary.pages
+            before["posts"] += summary.posts
             print_collection_summary(summary)
     _fail_if_any_failed(summaries)
 
@@ -148,6 +154,7 @@ def backfill_named(
     from twitter_pipeline.extract.window import split_windows
 
     collection = load_collections(config).get(name)
+    landed.lake = settings.lake
     windows = split_windows(start, end, every)
     totals = {"collection": collection.name, "windows": len(windows), "skipped": 0, "pages": 0, "posts": 0}
     notes: list[str] = []
@@ -159,6 +166,7 @@ def backfill_named(
             totals["pages"] += summary.pages if summary.status != "skipped" else 0
             totals["posts"] += summary.posts if summary.status != "skipped" else 0
             notes.extend(n for n in summary.notes if n not in notes and "already complete" not in n)
+            landed.update(windows=progress.tasks[0].completed + 1)
             progress.update(task, advance=1, posts=totals["posts"], status=f"{window_start:%Y-%m-%d %H:%M}")
 
         backfill_collection(

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from twitter_pipeline.cli.app import app
+from twitter_pipeline.cli.interrupt import landed
 from twitter_pipeline.cli.progress import (
     err_console,
     out_console,
@@ -72,10 +73,12 @@ def run(
     from twitter_pipeline import pipeline
 
     settings = load_settings(lake=lake)
+    landed.lake = settings.lake
     chosen = pipeline.resolve_source(settings, source)
     if chosen == "emulator":
         err_console.print(
-            "[cyan]source: built-in X API emulator[/] (no X_BEARER_TOKEN set; set it to use the live API)"
+            "[cyan]source: built-in X API emulator: synthetic posts[/] "
+            "(set X_BEARER_TOKEN and use another lake for the live API)"
         )
     if collection:
         from twitter_pipeline.cli import collections_cmd
@@ -132,6 +135,7 @@ def backfill(
     from twitter_pipeline.extract.window import split_windows
 
     settings = load_settings(lake=lake)
+    landed.lake = settings.lake
     chosen = pipeline.resolve_source(settings, source)
     start_at, end_at = pipeline.parse_time(start, "--start"), pipeline.parse_time(end, "--end")
     if start_at is None or end_at is None or start_at >= end_at:
@@ -161,6 +165,7 @@ def backfill(
             totals["pages"] += summary.pages if not summary.skipped else 0
             totals["posts"] += summary.posts if not summary.skipped else 0
             totals["errors"] += summary.errors
+            landed.update(windows=progress.tasks[0].completed + 1)
             progress.update(task, advance=1, posts=totals["posts"], status=f"{window_end:%Y-%m-%d %H:%M}")
 
         pipeline.backfill(
@@ -182,7 +187,7 @@ def backfill(
 @app.command("import")
 def import_(
     files: list[Path] = typer.Argument(
-        ..., help="twarc2 JSONL archives (.jsonl, .jsonl.gz) or single-page .json files."
+        ..., metavar="FILE", help="twarc2 JSONL archives (.jsonl, .jsonl.gz) or single-page .json files."
     ),
     lake: str | None = typer.Option(None, "--lake", help=LAKE_HELP),
     no_quality: bool = typer.Option(
@@ -193,11 +198,13 @@ def import_(
     from twitter_pipeline import pipeline
 
     settings = load_settings(lake=lake)
+    landed.lake = settings.lake
     with page_progress() as progress:
         task = progress.add_task("import", total=None, posts=0, status="")
 
         def on_progress(posts: int, pages: int) -> None:
             progress.update(task, completed=pages, posts=posts)
+            landed.update(pages=pages, posts=posts)
 
         summary = pipeline.import_files(settings, files, on_progress=on_progress, quality=not no_quality)
     _print_summary(summary)
@@ -220,6 +227,7 @@ def _run_with_progress(settings: Any, label: str, **options: Any) -> RunSummary:
 
         def on_progress(posts: int, pages: int) -> None:
             progress.update(task, completed=pages, posts=posts, status="")
+            landed.update(pages=pages, posts=posts)
 
         def on_wait(seconds: float, until: Any = None, reason: str = "") -> None:
             progress.update(task, status=wait_message(seconds, until, reason))

@@ -49,7 +49,7 @@ from twitter_pipeline.errors import PipelineError
 from twitter_pipeline.extract.checkpointed import OnPage, new_run_id
 from twitter_pipeline.extract.client import SEARCH_NAMES, XApiClient, format_time
 from twitter_pipeline.extract.pages import RawPage
-from twitter_pipeline.extract.state import Window, newer_id
+from twitter_pipeline.extract.state import Checkpoint, Window, newer_id
 from twitter_pipeline.extract.window import SearchRequest, extract_window
 from twitter_pipeline.logs import event
 from twitter_pipeline.raw.zone import RawZone
@@ -140,10 +140,18 @@ class CollectionUnit:
     def pending(self) -> list[Extraction]:
         """Finished, uncommitted windows of this collection (search or any account's timeline)."""
         return [
-            checkpoint_extraction(self.state, c, self._lease_of(c.window), self._metadata())
+            checkpoint_extraction(
+                self.state, c, self._lease_of(c.window), self._metadata(staged_under=self._run_of(c))
+            )
             for c in self.state.checkpoints()
             if c.finished
         ]
+
+    def _run_of(self, checkpoint: Checkpoint) -> str:
+        """The collection run that fetched a checkpoint (timelines: ``<run>-<user_id>``)."""
+        if self.collection.kind == "search":
+            return checkpoint.run_id
+        return checkpoint.run_id.rsplit("-", 1)[0]
 
     # -- extraction --------------------------------------------------------------------------------
     def extract(self, on_progress: OnProgress | None) -> Extraction:
@@ -267,6 +275,8 @@ class CollectionUnit:
                     f"{TIMELINE_DEPTH:,} posts; older ones need full-archive search (from:{account.username})"
                 )
             combined.notes.extend(f"@{account.username}: {problem}" for problem in result.problems)
+        if self.end is not None:  # a closed window: every timeline shares it
+            combined.window_start, combined.window_end = self.start, self.end
         if not combined.complete:
             combined.notes.append(STOPPED_AT_MAX_PAGES)
         if combined.skipped:

@@ -59,10 +59,7 @@ def checkpoint_extraction(
         metadata={**metadata, "lease_name": lease_name},
     )
     if window.closed:
-        extraction.window_start, extraction.window_end = (
-            parse_iso(window.start_time),
-            parse_iso(window.end_time),
-        )
+        extraction.window_start, extraction.window_end = window_bounds(window)
     if checkpoint.finished:
         extraction.commit = lambda: finalize(state, checkpoint)
     return extraction
@@ -92,9 +89,16 @@ def result_extraction(
         complete=result.complete,
         metadata={**metadata, "lease_name": lease_name},
     )
+    if result.window.closed:
+        extraction.window_start, extraction.window_end = window_bounds(result.window)
     if not result.complete:
         extraction.notes.append(STOPPED_AT_MAX_PAGES)
     return extraction
+
+
+def window_bounds(window: Window) -> tuple[datetime | None, datetime | None]:
+    """A closed window's [start, end) as UTC datetimes: what the created_at-in-window check needs."""
+    return parse_iso(window.start_time), parse_iso(window.end_time)
 
 
 @dataclass

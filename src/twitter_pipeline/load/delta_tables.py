@@ -65,7 +65,9 @@ def ensure_table(storage: LakeStorage, spec: TableSpec) -> DeltaTable:
     for _ in range(3):
         table = open_table(storage, spec.name)
         if table is not None:
-            return table
+            from twitter_pipeline.load.migrate import evolve_table
+
+            return evolve_table(storage, spec, table)
         try:
             return DeltaTable.create(
                 table_uri(storage, spec.name),

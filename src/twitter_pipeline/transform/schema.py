@@ -15,6 +15,7 @@ Conventions, and why:
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import pyarrow as pa
@@ -42,6 +43,10 @@ class TableSpec:
     partition_by: tuple[str, ...] = ()
     description: str = ""
     columns_doc: tuple[ColumnDoc, ...] = field(default=(), compare=False, repr=False)
+    # Migration of tables written by older versions (see load.migrate): new name → old name, and
+    # how to give old rows a value for a column added to the key.
+    renamed_from: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+    backfill: Callable[[pa.Table], pa.Table] | None = field(default=None, compare=False, repr=False)
 
     def doc(self, column: str) -> ColumnDoc:
         return next(c for c in self.columns_doc if c.name == column)
