@@ -27,7 +27,6 @@ from twitter_pipeline.collections.membership import (
     COLLECTION_POSTS,
     COLLECTION_POSTS_SPEC,
     MembershipBuilder,
-    existing_links,
 )
 from twitter_pipeline.collections.state import CollectionStateStore
 from twitter_pipeline.collections.timeline import (
@@ -289,12 +288,7 @@ class CollectionUnit:
     def batches(self, extraction: Extraction) -> Iterator[Mapping[str, pa.Table]]:
         from twitter_pipeline.transform import DEFAULT_PAGES_PER_BATCH, pages_to_tables
 
-        builder = MembershipBuilder(
-            self.collection.name,
-            self.collection.kind,
-            extraction.run_id,
-            existing_links(self.storage, self.collection.name),
-        )
+        builder = MembershipBuilder(self.collection.name, self.collection.kind, extraction.run_id)
         lookup_keys = list(extraction.metadata.get("lookup_keys") or [])  # type: ignore[call-overload]
         if lookup_keys:
             yield pages_to_tables([lookup_page_as_users(p) for p in self.raw.read_many(lookup_keys)])

@@ -49,6 +49,9 @@ class TableSpec:
     # how to give old rows a value for a column added to the key.
     renamed_from: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
     backfill: Callable[[pa.Table], pa.Table] | None = field(default=None, compare=False, repr=False)
+    # Columns a MERGE never overwrites on a matched row (e.g. when a row was first seen): the table
+    # keeps them without the loader reading existing rows first.
+    keep_on_update: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
     def doc(self, column: str) -> ColumnDoc:
         return next(c for c in self.columns_doc if c.name == column)
