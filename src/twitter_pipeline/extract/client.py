@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Literal, Protocol
 
 import httpx
 
@@ -68,6 +68,14 @@ def search_endpoint(endpoint: str) -> str:
     return short
 
 
+class ReadHook(Protocol):
+    """Told of every paginated request and page (the budget guard counts post reads with it)."""
+
+    def before_request(self, endpoint: str) -> None: ...
+
+    def after_page(self, endpoint: str, page: RawPage) -> None: ...
+
+
 class XApiClient:
     """A bearer-token client for the X API v2 (or anything that speaks it, like the emulator)."""
 
@@ -87,6 +95,7 @@ class XApiClient:
     ) -> None:
         self.spelling = spelling
         self._fields = field_params(spelling)
+        self.read_hooks: list[ReadHook] = []  # shared with `with_fields` clones
         self.transport = Transport(
             base_url,
             bearer_token,
@@ -285,12 +294,16 @@ class XApiClient:
             page_params = dict(params)
             if token:
                 page_params[token_param] = token
+            for hook in self.read_hooks:
+                hook.before_request(name)
             response = self.transport.get(name, path, page_params)
             page = RawPage(
                 request=PageRequest(endpoint=name, path=path, params=page_params),
                 body=response.body,
                 status=response.status,
             )
+            for hook in self.read_hooks:
+                hook.after_page(name, page)
             yield page
             token = page.next_token
             if not token:
