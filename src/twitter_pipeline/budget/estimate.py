@@ -123,19 +123,27 @@ def estimate_search(
     windows: list[tuple[datetime, datetime]],
     *,
     price_per_post: float,
+    since_id: str | None = None,
     granularity: str | None = None,
     max_results: int | None = None,
     with_usage: bool = True,
 ) -> Estimate:
-    """Count the posts of a range split into `windows` (one counts call over the whole range)."""
+    """Count the posts of a range split into `windows` (one counts call over the whole range), or of
+    everything after `since_id` (then `windows` is ignored)."""
     short = search_endpoint(endpoint)
-    start, end = windows[0][0], windows[-1][1]
-    granularity = granularity or granularity_for(windows)
-    counted = count_posts(client, short, query, start_time=start, end_time=end, granularity=granularity)
+    if since_id is not None:  # a polling step: everything after the newest post of the last run
+        counted = count_posts(client, short, query, since_id=since_id, granularity=granularity or "hour")
+        edges = [b.start for b in counted.buckets] + [b.end for b in counted.buckets[-1:]]
+        windows = [(edges[0], edges[-1])] if edges else []
+    else:
+        granularity = granularity or granularity_for(windows)
+        counted = count_posts(
+            client, short, query, start_time=windows[0][0], end_time=windows[-1][1], granularity=granularity
+        )
     estimate = Estimate(
         query=query.strip(),
         endpoint=short,
-        granularity=granularity,
+        granularity=counted.granularity,
         price_per_post=price_per_post,
         buckets=counted.buckets,
         count_requests=counted.requests,

@@ -4,7 +4,8 @@ The count walks the same world indices with the same matcher as the search endpo
 and window the counts add up exactly to the posts a full search pagination returns. Buckets are aligned
 to the granularity in UTC (the first and last may be partial: they start at `start_time` and stop at
 `end_time`), listed oldest first; a page holds at most `COUNTS_BUCKETS_PER_PAGE` buckets and
-`next_token` continues with the next one.
+`next_token` continues with the next one. Like search, a page stops early (after a whole bucket) once it
+has examined its scan budget of posts, so a long window never holds one request for long.
 """
 
 from __future__ import annotations
@@ -104,13 +105,16 @@ def counts(api: EmulatedApi, recent: bool, params: dict[str, str]) -> ApiRespons
     edges = bucket_edges(start_ms, end_ms, granularity)
     first_bucket = 0 if resume_ms is None else max(0, bisect_right(edges, resume_ms) - 1)
     last_bucket = min(len(edges) - 1, first_bucket + c.COUNTS_BUCKETS_PER_PAGE[granularity])
+    tallies: list[int] = []
+    examined = 0
+    for k in range(first_bucket, last_bucket):
+        if tallies and examined >= api.scan_budget // 5:
+            last_bucket = k  # a short page, as search returns one: the next token continues here
+            break
+        lo, hi = _index_range(api, edges[k], edges[k + 1], since_id, until_id)
+        tallies.append(sum(1 for i in range(lo, hi) if accept(i)[0] is not None))
+        examined += max(0, hi - lo)
     page_edges = edges[first_bucket : last_bucket + 1]
-    tallies = [0] * (len(page_edges) - 1)
-    lo, hi = _index_range(api, page_edges[0], page_edges[-1], since_id, until_id)
-    for i in range(lo, hi):
-        post, _ = accept(i)
-        if post is not None:
-            tallies[bisect_right(page_edges, world.time_ms(i)) - 1] += 1
     data = [
         {"end": _iso_ms(page_edges[k + 1]), "start": _iso_ms(page_edges[k]), count_key: tallies[k]}
         for k in range(len(tallies))

@@ -166,8 +166,11 @@ class EmulatorServer:
 
     @property
     def project_cap(self) -> int:
-        """The cap /2/usage/tweets reports: the enforced usage_cap, else a default that is not enforced."""
-        return self.config.usage_cap if self.config.usage_cap is not None else c.DEFAULT_PROJECT_CAP
+        """The monthly cap /2/usage/tweets reports: a Monthly usage_cap, else a default that is not
+        enforced (a Daily usage_cap is enforced with 429s only, as the usage endpoint reports months)."""
+        cfg = self.config
+        monthly = cfg.usage_cap is not None and cfg.usage_cap_period == "Monthly"
+        return cfg.usage_cap if monthly and cfg.usage_cap is not None else c.DEFAULT_PROJECT_CAP
 
     @property
     def requests(self) -> list[RequestRecord]:
