@@ -53,6 +53,9 @@ ENDPOINT_SEARCH_RECENT = "search_recent"
 ENDPOINT_SEARCH_ALL = "search_all"
 ENDPOINT_USER_POSTS = "user_posts"
 ENDPOINT_USER_BY_USERNAME = "user_by_username"
+ENDPOINT_COUNTS_RECENT = "counts_recent"
+ENDPOINT_COUNTS_ALL = "counts_all"
+ENDPOINT_USAGE = "usage"
 
 
 @dataclass
@@ -88,6 +91,12 @@ def endpoint_of(path: str) -> str | None:
         return ENDPOINT_SEARCH_RECENT
     if path == c.SEARCH_ALL_PATH:
         return ENDPOINT_SEARCH_ALL
+    if path == c.COUNTS_RECENT_PATH:
+        return ENDPOINT_COUNTS_RECENT
+    if path == c.COUNTS_ALL_PATH:
+        return ENDPOINT_COUNTS_ALL
+    if path == c.USAGE_PATH:
+        return ENDPOINT_USAGE
     if _USER_POSTS_RE.match(path):
         return ENDPOINT_USER_POSTS
     if _USER_BY_NAME_RE.match(path):
@@ -130,6 +139,10 @@ class EmulatedApi:
             params = self._parse_params(raw_query)
             if endpoint in (ENDPOINT_SEARCH_RECENT, ENDPOINT_SEARCH_ALL):
                 resp = self._search(endpoint, params)
+            elif endpoint in (ENDPOINT_COUNTS_RECENT, ENDPOINT_COUNTS_ALL):
+                from twitter_pipeline.emulator.counts import counts
+
+                resp = counts(self, endpoint == ENDPOINT_COUNTS_RECENT, params)
             elif endpoint == ENDPOINT_USER_POSTS:
                 m = _USER_POSTS_RE.match(path)
                 assert m
@@ -171,9 +184,8 @@ class EmulatedApi:
         return params
 
     # ---- validation helpers -------------------------------------------------------------------------------
-    def _check_known(
-        self, params: dict[str, str], allowed: tuple[str, ...], errors: list[dict[str, Any]]
-    ) -> None:
+    @staticmethod
+    def _check_known(params: dict[str, str], allowed: tuple[str, ...], errors: list[dict[str, Any]]) -> None:
         for key, value in params.items():
             if key not in allowed:
                 errors.append(

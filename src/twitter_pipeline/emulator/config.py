@@ -50,6 +50,7 @@ class EmulatorConfig:
     reset_rate: float = 0.0  # share of requests answered with a TCP reset
     usage_cap: int | None = None  # posts that may be served before 429 usage-capped
     usage_cap_period: str = "Monthly"
+    cap_reset_day: int = 1  # day of the month the usage cap resets, as /2/usage/tweets reports it
 
     def __post_init__(self) -> None:
         if self.posts_per_hour < 1 or self.posts_per_hour > 3_600_000:
@@ -69,6 +70,8 @@ class EmulatorConfig:
             raise ConfigError("emulator spec_version must be 2.159 or 2.167")
         if self.usage_cap_period not in ("Daily", "Monthly"):
             raise ConfigError("emulator usage_cap_period must be Daily or Monthly")
+        if not 1 <= self.cap_reset_day <= 31:
+            raise ConfigError("emulator cap_reset_day must be a day of the month (1-31)")
         if self.token is not None and not self.token:
             object.__setattr__(self, "token", None)
 
