@@ -55,3 +55,9 @@ class QualityError(PipelineError):
     """A data-quality check of severity error failed after a load."""
 
     exit_code = 6
+
+
+class BudgetError(PipelineError):
+    """A post-read budget (per run, per month, or the project's cap) would be or was crossed."""
+
+    exit_code = 7

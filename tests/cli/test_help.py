@@ -11,7 +11,7 @@ import pytest
 from tests.cli.conftest import CLI, clean_env
 from twitter_pipeline.cli.progress import api_errors_text
 
-COMMANDS = ["run", "backfill", "import", "collections", "sql", "report", "maintain", "emulator"]
+COMMANDS = ["run", "backfill", "import", "estimate", "collections", "sql", "report", "maintain", "emulator"]
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -8,9 +8,11 @@ from __future__ import annotations
 from twitter_pipeline.cli.app import app, main
 
 # Command modules register themselves on import, and `--help` lists commands in that order: collect
-# (run, backfill, import, collections), look (sql, report), keep up (maintain), then the emulator.
+# (run, backfill, import), plan (estimate), collections, look (sql, report), keep up (maintain), then
+# the emulator.
 from twitter_pipeline.cli import (  # noqa: F401  isort: skip
     run_cmd,
+    estimate_cmd,
     collections_cmd,
     analyze_cmd,
     lake_cmd,

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 import orjson
+from isal import igzip, isal_zlib
 
 from twitter_pipeline.errors import InputError
 from twitter_pipeline.extract.pages import PageRequest, RawPage
@@ -29,7 +30,7 @@ PAGE_KEYS = frozenset({"data", "includes", "meta", "errors"})
 
 def _open(path: Path) -> IO[bytes]:
     if path.suffix == ".gz":
-        return gzip.open(path, "rb")
+        return igzip.open(path, "rb")  # ISA-L: the same gzip, decompressed faster
     return open(path, "rb")
 
 
@@ -41,7 +42,7 @@ def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
                 line = raw.strip()
                 if line:
                     yield number, line
-    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+    except (EOFError, gzip.BadGzipFile, zlib.error, isal_zlib.error) as exc:
         raise InputError(
             f"{path}: the gzip data is damaged or cut short ({exc}); "
             "re-copy the file or decompress what is left"
@@ -186,6 +187,8 @@ def scan_archive(path: str | Path, post_ids: set[str] | None = None) -> ScannedF
         scanned.errors += len(page_errors) if isinstance(page_errors, list) else 0
         if single:
             bodies.append(body)
+    if not scanned.lines:
+        raise InputError(f"{path}: empty file (no pages in it); check that the export finished")
     scanned.bodies = bodies if single else None
     if not scanned.lines:
         raise InputError(f"{path}: empty file (no pages in it); check that the export finished")
