@@ -25,6 +25,10 @@ class ApiError(PipelineError):
     exit_code = 3
 
 
+class ApiUnreachableError(ApiError):
+    """No answer at all from the API's base URL: nothing else is worth asking it."""
+
+
 class AuthError(ApiError):
     """401/403: the bearer token is missing, invalid, revoked or not allowed."""
 
@@ -60,4 +64,4 @@ class QualityError(PipelineError):
 class BudgetError(PipelineError):
     """A post-read budget (per run, per month, or the project's cap) would be or was crossed."""
 
-    exit_code = 7
+    exit_code = 8

@@ -191,7 +191,7 @@ def estimate_window(client: XApiClient, endpoint: str, query: str, window: Windo
     """The posts the counts endpoint reports for a window; None where counting is not available."""
     import logging
 
-    from twitter_pipeline.errors import ApiError
+    from twitter_pipeline.errors import ApiError, ApiUnreachableError
     from twitter_pipeline.extract.volume import count_posts
 
     try:
@@ -205,6 +205,8 @@ def estimate_window(client: XApiClient, endpoint: str, query: str, window: Windo
             until_id=window.until_id,
             granularity="day",
         )
+    except ApiUnreachableError:
+        raise
     except ApiError as exc:
         logging.getLogger("twitter_pipeline.engine").warning("no estimate (counts failed): %s", exc)
         return None
