@@ -295,7 +295,7 @@ class Renderer:
         if "source" in f:
             out["source"] = p.source
         if "withheld" in f and p.withheld:
-            out["withheld"] = p.withheld
+            out["withheld"] = {**p.withheld, "scope": "post"} if v167 else p.withheld
         return out
 
     def user_json(self, u: WorldUser) -> dict[str, Any]:
