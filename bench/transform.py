@@ -4,7 +4,7 @@ Every contender starts from the archive's lines already in memory (bytes) and en
 so the figures compare the conversion alone. The contenders run interleaved, round by round, and each
 ratio is the median of the per-round ratios: a noisy neighbour slows a whole round, not one side.
 
-- ours: lines → ``RawPage`` → ``iter_table_batches`` (``pages_to_tables`` per 50 pages) → 11 tables.
+- ours: lines → ``RawPage`` → ``iter_table_batches`` (``pages_to_tables`` per 50 pages) → 14 tables.
 - twarc-csv: ``DataFrameConverter`` over batches of 100 lines, in its own venv (subprocess; it
   times itself and reports). One wide tweets table with the author and includes inlined.
 - naive pandas: per page ``orjson.loads`` + ``pandas.json_normalize`` of ``data`` and of each
