@@ -11,6 +11,7 @@ import typer
 from twitter_pipeline.cli.app import app
 from twitter_pipeline.cli.interrupt import landed
 from twitter_pipeline.cli.progress import (
+    api_errors_text,
     check_format,
     err_console,
     format_option,
@@ -49,24 +50,34 @@ CONFIG_HELP = (
 
 @app.command()
 def run(
-    query: str | None = typer.Option(None, "--query", "-q", help=QUERY_HELP),
+    query: str | None = typer.Option(None, "--query", "-q", metavar="QUERY", help=QUERY_HELP),
     start: str | None = typer.Option(
-        None, "--start", help="Window start, ISO 8601 (UTC if no offset). With --end: a closed window."
+        None,
+        "--start",
+        metavar="ISO",
+        help="Window start, ISO 8601 (UTC if no offset). With --end: a closed window.",
     ),
     end: str | None = typer.Option(
         None,
         "--end",
+        metavar="ISO",
         help="Window end, ISO 8601 (exclusive). Without --start/--end the run polls "
         "for posts newer than the last run (first run: the last hour).",
     ),
-    endpoint: str = typer.Option("recent", "--endpoint", help=ENDPOINT_HELP),
+    endpoint: str = typer.Option("recent", "--endpoint", metavar="recent|all", help=ENDPOINT_HELP),
     max_pages: int | None = typer.Option(
-        None, "--max-pages", min=1, help="Stop after this many pages (the rest is fetched by the next run)."
+        None,
+        "--max-pages",
+        metavar="N",
+        min=1,
+        help="Stop after this many pages (the rest is fetched by the next run).",
     ),
-    collection: list[str] | None = typer.Option(None, "--collection", "-c", help=COLLECTION_HELP),
-    config: str | None = typer.Option(None, "--config", help=CONFIG_HELP),
-    lake: str | None = typer.Option(None, "--lake", help=LAKE_HELP),
-    source: str | None = typer.Option(None, "--source", help=SOURCE_HELP),
+    collection: list[str] | None = typer.Option(
+        None, "--collection", "-c", metavar="NAME", help=COLLECTION_HELP
+    ),
+    config: str | None = typer.Option(None, "--config", metavar="FILE", help=CONFIG_HELP),
+    lake: str | None = typer.Option(None, "--lake", metavar="URI", help=LAKE_HELP),
+    source: str | None = typer.Option(None, "--source", metavar="api|emulator", help=SOURCE_HELP),
     force: bool = typer.Option(False, "--force", help="Fetch a closed window again even if it is complete."),
     no_quality: bool = typer.Option(
         False, "--no-quality", help="Skip the data-quality checks after loading."
@@ -119,22 +130,28 @@ def run(
 
 @app.command()
 def backfill(
-    start: str = typer.Option(..., "--start", help="Range start, ISO 8601 (UTC if no offset)."),
-    end: str = typer.Option(..., "--end", help="Range end, ISO 8601 (exclusive)."),
-    every: str = typer.Option(
-        "1h", "--every", help="Window length: 15m, 1h, 6h, 1d … each a resumable unit."
+    start: str = typer.Option(
+        ..., "--start", metavar="ISO", help="Range start, ISO 8601 (UTC if no offset)."
     ),
-    query: str | None = typer.Option(None, "--query", "-q", help=QUERY_HELP),
-    endpoint: str = typer.Option("recent", "--endpoint", help=ENDPOINT_HELP),
-    lake: str | None = typer.Option(None, "--lake", help=LAKE_HELP),
-    source: str | None = typer.Option(None, "--source", help=SOURCE_HELP),
+    end: str = typer.Option(..., "--end", metavar="ISO", help="Range end, ISO 8601 (exclusive)."),
+    every: str = typer.Option(
+        "1h", "--every", metavar="DURATION", help="Window length: 15m, 1h, 6h, 1d … each a resumable unit."
+    ),
+    query: str | None = typer.Option(None, "--query", "-q", metavar="QUERY", help=QUERY_HELP),
+    endpoint: str = typer.Option("recent", "--endpoint", metavar="recent|all", help=ENDPOINT_HELP),
+    lake: str | None = typer.Option(None, "--lake", metavar="URI", help=LAKE_HELP),
+    source: str | None = typer.Option(None, "--source", metavar="api|emulator", help=SOURCE_HELP),
     no_quality: bool = typer.Option(
         False, "--no-quality", help="Skip the data-quality checks after loading."
     ),
     collection: str | None = typer.Option(
-        None, "--collection", "-c", help="Backfill this named collection from the collections file."
+        None,
+        "--collection",
+        "-c",
+        metavar="NAME",
+        help="Backfill this named collection from the collections file.",
     ),
-    config: str | None = typer.Option(None, "--config", help=CONFIG_HELP),
+    config: str | None = typer.Option(None, "--config", metavar="FILE", help=CONFIG_HELP),
     fmt: str = format_option("the backfill summary"),
 ) -> None:
     """Fetch a time range window by window; windows already complete are skipped."""
@@ -201,7 +218,7 @@ def import_(
     files: list[Path] = typer.Argument(
         ..., metavar="FILE", help="twarc2 JSONL archives (.jsonl, .jsonl.gz) or single-page .json files."
     ),
-    lake: str | None = typer.Option(None, "--lake", help=LAKE_HELP),
+    lake: str | None = typer.Option(None, "--lake", metavar="URI", help=LAKE_HELP),
     no_quality: bool = typer.Option(
         False, "--no-quality", help="Skip the data-quality checks after loading."
     ),
@@ -266,7 +283,7 @@ def _print_summary(summary: RunSummary, fmt: str = "table") -> None:
         "pages": summary.pages,
         "posts": summary.posts,
         "users": summary.users,
-        "api errors": summary.errors,
+        "api errors": api_errors_text(summary.errors, summary.table_rows),
         "seconds": summary.seconds,
         "complete": "yes" if summary.complete else "no (run again to continue)",
         "lake": summary.lake,

@@ -81,11 +81,11 @@ def _check_object(path: Path, number: int, data: object) -> dict:
 
 
 # What each part of a page must be; anything else would fail later, after the page has landed.
-_SHAPES: dict[str, tuple[type, str]] = {
-    "data": (list, "a list of posts"),
-    "errors": (list, "a list of error objects"),
-    "includes": (dict, "an object"),
-    "meta": (dict, "an object"),
+_SHAPES: dict[str, tuple[tuple[type, ...], str]] = {
+    "data": ((list, dict), "a list of posts (or one post object, from a lookup)"),
+    "errors": ((list,), "a list of error objects"),
+    "includes": ((dict,), "an object"),
+    "meta": ((dict,), "an object"),
 }
 
 
@@ -95,18 +95,17 @@ def _json_type(value: object) -> str:
 
 
 def _check_shape(path: Path, number: int, data: dict) -> None:
-    for key, (kind, wanted) in _SHAPES.items():
+    for key, (kinds, wanted) in _SHAPES.items():
         value = data.get(key)
-        if value is None or isinstance(value, kind):
-            continue
-        hint = (
-            "a single-post or single-user lookup? import search or timeline pages"
-            if key == "data" and isinstance(value, dict)
-            else "fix or remove the line"
-        )
-        raise InputError(f"{path}:{number}: `{key}` must be {wanted}, not a JSON {_json_type(value)}; {hint}")
-    for index, post in enumerate(data.get("data") or []):
-        if not isinstance(post, dict) or not isinstance(post.get("id"), str | int) or post.get("id") == "":
+        if value is not None and not isinstance(value, kinds):
+            raise InputError(
+                f"{path}:{number}: `{key}` must be {wanted}, not a JSON {_json_type(value)}; "
+                "fix or remove the line"
+            )
+    posts = data.get("data")
+    for index, post in enumerate([posts] if isinstance(posts, dict) else posts or []):
+        post_id = post.get("id") if isinstance(post, dict) else None
+        if not isinstance(post_id, str | int) or isinstance(post_id, bool) or post_id == "":
             raise InputError(
                 f"{path}:{number}: post {index + 1} in `data` has no id (every post needs one); "
                 "fix or remove the line"
@@ -191,6 +190,8 @@ def scan_archive(path: str | Path, post_ids: set[str] | None = None) -> ScannedF
     if not scanned.lines:
         raise InputError(f"{path}: empty file (no pages in it); check that the export finished")
     scanned.bodies = bodies if single else None
+    if not scanned.lines:
+        raise InputError(f"{path}: empty file (no pages in it); check that the export finished")
     return scanned
 
 
