@@ -11,6 +11,8 @@ Public API (the pipeline and CLI build on these names)::
     split_windows(start, end, timedelta(days=1)); is_window_complete(state, SearchRequest(..., end_time=))
     read_archive(path) / read_archives(paths) -> Iterator[RawPage]   # validates whole files first
     land_archives(raw, paths, on_progress=cb) -> ImportResult  # scan all (one parse), then write
+    count_posts(client, "recent"|"all", query, start_time=, end_time=, granularity="hour") -> VolumeCount
+    read_usage(client) -> Usage   # cap, used, remaining, reset_day, daily reads
 
 `SearchRequest(incremental=True)` takes since_id from the state's newest_id; pass stable window
 bounds (None for "open") so an interrupted run is found and resumed; backfill uses incremental=False.
@@ -43,6 +45,11 @@ _EXPORTS = {
     "validate_archive": "archive",
     "land_archives": "archive",
     "ImportResult": "archive",
+    "CountBucket": "volume",
+    "VolumeCount": "volume",
+    "Usage": "volume",
+    "count_posts": "volume",
+    "read_usage": "volume",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -24,7 +24,10 @@ from typing import Any
 
 import pyarrow.fs as pafs
 
-from twitter_pipeline.errors import StorageError
+from twitter_pipeline.errors import NoLakeError, StorageError
+
+# Top-level entries only a lake has: what tells a lake from any other folder.
+LAKE_ENTRIES = frozenset({"raw", "tables", "state", "_runs", "_source.json", "_leases", "staging"})
 
 SYNCFS_FROM_FILES = 16  # pending files from which one filesystem sync beats an fsync per file
 
@@ -228,6 +231,33 @@ class LakeStorage:
         start = len(self._root) + 1
         keys = [info.path[start:] for info in infos if info.type == pafs.FileType.File]
         yield from sorted(k for k in keys if ".tmp-" not in k)
+
+    def check_is_lake(self, *, missing_ok: bool = False) -> None:
+        """Fail with `NoLakeError` unless the root is a lake (or an empty folder, a lake to be).
+
+        Commands that only read (sql, report, maintain) call this first, so a typo in --lake is one
+        line naming the path instead of an empty result or an unrelated DuckDB error.
+        """
+        where = self.uri
+        try:
+            root = self._fs.get_file_info(self._root)
+            if root.type == pafs.FileType.File:
+                raise NoLakeError(f"{where} is a file, not a lake: --lake takes the lake's folder")
+            selector = pafs.FileSelector(self._root, recursive=False, allow_not_found=True)
+            names = {info.base_name for info in self._fs.get_file_info(selector)}
+        except OSError as exc:
+            raise StorageError(f"cannot reach {where}: {_reason(exc)}") from None
+        if not names and (root.type == pafs.FileType.NotFound or self.is_s3):
+            if missing_ok:
+                return
+            raise NoLakeError(
+                f"no lake at {where}: check --lake (or TWITTER_PIPELINE_LAKE), or fill it first with "
+                "`twitter-pipeline run`"
+            )
+        if names and not names & LAKE_ENTRIES:
+            raise NoLakeError(
+                f"{where} is not a lake (no raw/ or tables/ inside): check --lake (or TWITTER_PIPELINE_LAKE)"
+            )
 
     def list_dirs(self, prefix: str) -> list[str]:
         """Names of the folders directly under a prefix, sorted (one delimiter listing on S3).
