@@ -91,7 +91,9 @@ def bench_import(archive: Archive, rounds: int, twarc_python: Path | None, log=p
                 if extra:
                     argv += ["--extra-input-columns", ",".join(extra)]
                 # twarc2 asks for a token interactively without one; csv never calls the API
-                times["twarc-csv"].append(_timed(argv, {**env, "BEARER_TOKEN": "unused-by-csv"}))
+                # (cwd: twarc2 writes a twarc.log where it runs)
+                twarc_env = {**env, "BEARER_TOKEN": "unused-by-csv"}
+                times["twarc-csv"].append(_timed(argv, twarc_env, cwd=str(work)))
                 csv_rows = _csv_rows(out)
                 out.unlink(missing_ok=True)
             times["bare parse"].append(_timed([sys.executable, "-c", BARE_PARSE, str(archive.path)], env))
