@@ -91,6 +91,7 @@ def run_named(
     max_pages: int | None,
     force: bool,
     quality: bool,
+    max_posts: int | None = None,
 ) -> None:
     """Run the named collections one after another; exit non-zero naming every one that failed."""
     from twitter_pipeline import pipeline
@@ -125,6 +126,7 @@ def run_named(
                     force=force,
                     quality=quality,
                     on_progress=on_progress,
+                    max_posts=max_posts,
                 )
                 progress.update(task, status=summary.status)
             summaries.append(summary)
@@ -142,6 +144,7 @@ def backfill_named(
     end: Any,
     every: timedelta,
     quality: bool,
+    max_posts: int | None = None,
 ) -> None:
     """Backfill one collection window by window (complete windows are skipped)."""
     from twitter_pipeline.collections import backfill_collection, load_collections
@@ -169,6 +172,7 @@ def backfill_named(
             every,
             source=source,
             quality=quality,
+            max_posts=max_posts,
             on_window=on_window,
             on_wait=lambda s, u=None, r="": progress.update(task, status=wait_message(s, u, r)),
         )
