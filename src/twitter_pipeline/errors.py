@@ -39,6 +39,12 @@ class StorageError(PipelineError):
     exit_code = 4
 
 
+class NoLakeError(StorageError):
+    """A command that reads the lake was pointed at something that is not one (missing, a file)."""
+
+    exit_code = 7
+
+
 class InputError(PipelineError):
     """A file given to `import` is unreadable or malformed."""
 

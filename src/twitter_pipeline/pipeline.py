@@ -19,7 +19,6 @@ from typing import Any, Literal
 from twitter_pipeline.engine.work import OnProgress
 from twitter_pipeline.errors import ConfigError
 from twitter_pipeline.extract.client import XApiClient
-from twitter_pipeline.extract.pages import RawPage
 from twitter_pipeline.extract.window import SearchRequest
 from twitter_pipeline.logs import event, register_secret
 from twitter_pipeline.settings import DEFAULT_LAKE, Settings
@@ -350,7 +349,7 @@ def import_files(
     settings: Settings,
     paths: Sequence[str | Path],
     *,
-    on_page: Callable[[RawPage, str], None] | None = None,
+    on_progress: OnProgress | None = None,
     quality: bool = True,
 ) -> RunSummary:
     """Replay twarc2 JSONL archives / saved JSON pages through raw zone → tables (the run engine).
@@ -364,8 +363,8 @@ def import_files(
     from twitter_pipeline.engine.units import ImportUnit
 
     storage = writable_lake(settings)
-    unit = ImportUnit(storage, [Path(p) for p in paths], on_page=on_page)
-    outcome = run_unit(storage, unit, quality=quality)
+    unit = ImportUnit(storage, [Path(p) for p in paths])
+    outcome = run_unit(storage, unit, quality=quality, on_progress=on_progress)
     return summarize(outcome, "import", storage.uri)
 
 

@@ -165,6 +165,21 @@ def test_wrong_token_fails_fast_without_retries(airflow_db: Path, pipeline_env: 
     assert emulator.requests and {record.status for record in emulator.requests} == {401}
 
 
+def test_no_connection_and_no_token_fails_naming_the_connection(
+    airflow_db: Path, pipeline_env: Path, monkeypatch, capfd
+) -> None:
+    """Without a token the DAG never falls back to synthetic posts unless the emulator was chosen."""
+    monkeypatch.delenv("TWITTER_PIPELINE_SOURCE")
+    sync_dags_and_assets()
+    run = load_dag().test(logical_date=_last_complete_hours(1)[0][1])
+    assert run.state == "failed"
+    states = {ti.task_id: (ti.state, ti.try_number) for ti in run.get_task_instances()}
+    assert states["collect"] == ("failed", 1), "a missing token is not retried"
+    captured = capfd.readouterr()
+    assert "add the Airflow connection 'x_api_default'" in captured.out + captured.err
+    assert not (pipeline_env / "tables").exists() and not (pipeline_env / "raw").exists()
+
+
 def _all_files(*roots: Path):
     for root in roots:
         if root.exists():

@@ -340,7 +340,7 @@ def _quality(lake: LakeConnection) -> Section:
         return [
             '<span class="badge ok">pass</span>' if r["passed"] else '<span class="badge bad">fail</span>',
             e(r["table"]),
-            e(r["check"]),
+            e(r["check_name"]),
             e(r["severity"]),
             e(charts.short(r["observed"], 40)),
             e(charts.short(r["expected"], 40)),
@@ -593,9 +593,10 @@ footer.wrap { color: var(--muted); font-size: 12.5px; padding-top: 8px; padding-
 
 def write_report(report: Report, out: str | Path) -> Path:
     """Write the page to a local file atomically (a reader never sees half a report)."""
-    path = Path(out).expanduser()
+    from twitter_pipeline.analyze.output import check_out_path
+
+    path = check_out_path(out)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.tmp")
         tmp.write_text(report.html, encoding="utf-8")
         tmp.replace(path)

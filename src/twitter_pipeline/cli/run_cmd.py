@@ -9,12 +9,16 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from twitter_pipeline.cli.app import app
+from twitter_pipeline.cli.interrupt import landed
 from twitter_pipeline.cli.progress import (
+    check_format,
     err_console,
+    format_option,
     out_console,
     page_progress,
+    print_json,
+    show_wait,
     summary_table,
-    wait_message,
     window_progress,
 )
 from twitter_pipeline.errors import ConfigError
@@ -74,18 +78,22 @@ def run(
     ),
     max_posts: int | None = typer.Option(None, "--max-posts", min=1, help=MAX_POSTS_HELP),
     dry_run: bool = typer.Option(False, "--dry-run", help=DRY_RUN_HELP),
+    fmt: str = format_option("the run summary"),
 ) -> None:
     """Fetch one window of posts into the raw zone, then load it into the lake's tables."""
     from twitter_pipeline import pipeline
 
+    check_format(fmt)
     settings = load_settings(lake=lake)
+    landed.lake = settings.lake
     chosen = pipeline.resolve_source(settings, source)
     if dry_run:
-        _dry_run(settings, chosen, query, collection, config, start, end, None, endpoint, max_posts)
+        _dry_run(settings, chosen, query, collection, config, start, end, None, endpoint, max_posts, fmt)
         return
     if chosen == "emulator":
         err_console.print(
-            "[cyan]source: built-in X API emulator[/] (no X_BEARER_TOKEN set; set it to use the live API)"
+            "[cyan]source: built-in X API emulator: synthetic posts[/] "
+            "(set X_BEARER_TOKEN and use another lake for the live API)"
         )
     if collection:
         from twitter_pipeline.cli import collections_cmd
@@ -102,6 +110,7 @@ def run(
             force=force,
             quality=not no_quality,
             max_posts=max_posts,
+            fmt=fmt,
         )
         return
     summary = _run_with_progress(
@@ -117,7 +126,7 @@ def run(
         quality=not no_quality,
         max_posts=max_posts,
     )
-    _print_summary(summary)
+    _print_summary(summary, fmt)
 
 
 @app.command()
@@ -140,19 +149,23 @@ def backfill(
     config: str | None = typer.Option(None, "--config", help=CONFIG_HELP),
     max_posts: int | None = typer.Option(None, "--max-posts", min=1, help=MAX_POSTS_HELP),
     dry_run: bool = typer.Option(False, "--dry-run", help=DRY_RUN_HELP),
+    fmt: str = format_option("the backfill summary"),
 ) -> None:
     """Fetch a time range window by window; windows already complete are skipped."""
     from twitter_pipeline import pipeline
     from twitter_pipeline.extract.window import split_windows
 
+    check_format(fmt)
     settings = load_settings(lake=lake)
+    landed.lake = settings.lake
     chosen = pipeline.resolve_source(settings, source)
     start_at, end_at = pipeline.parse_time(start, "--start"), pipeline.parse_time(end, "--end")
     if start_at is None or end_at is None or start_at >= end_at:
         raise ConfigError("--start must be before --end")
     if dry_run:
         names = [collection] if collection else None
-        _dry_run(settings, chosen, query, names, config, start, end, parse_every(every), endpoint, max_posts)
+        every_delta = parse_every(every)
+        _dry_run(settings, chosen, query, names, config, start, end, every_delta, endpoint, max_posts, fmt)
         return
     if collection:
         from twitter_pipeline.cli import collections_cmd
@@ -168,6 +181,7 @@ def backfill(
             every=parse_every(every),
             quality=not no_quality,
             max_posts=max_posts,
+            fmt=fmt,
         )
         return
     windows = split_windows(start_at, end_at, parse_every(every))
@@ -180,6 +194,7 @@ def backfill(
             totals["pages"] += summary.pages if not summary.skipped else 0
             totals["posts"] += summary.posts if not summary.skipped else 0
             totals["errors"] += summary.errors
+            landed.update(windows=progress.tasks[0].completed + 1)
             progress.update(task, advance=1, posts=totals["posts"], status=f"{window_end:%Y-%m-%d %H:%M}")
 
         pipeline.backfill(
@@ -193,37 +208,41 @@ def backfill(
             quality=not no_quality,
             on_window=on_window,
             max_posts=max_posts,
-            on_wait=lambda s, u=None, r="": progress.update(task, status=wait_message(s, u, r)),
+            on_wait=lambda s, u=None, r="": show_wait(lambda t: progress.update(task, status=t), s, u, r),
         )
     totals["lake"] = settings.lake
+    if fmt == "json":
+        print_json(totals)
+        return
     out_console.print(summary_table("backfill", totals))
 
 
 @app.command("import")
 def import_(
     files: list[Path] = typer.Argument(
-        ..., help="twarc2 JSONL archives (.jsonl, .jsonl.gz) or single-page .json files."
+        ..., metavar="FILE", help="twarc2 JSONL archives (.jsonl, .jsonl.gz) or single-page .json files."
     ),
     lake: str | None = typer.Option(None, "--lake", help=LAKE_HELP),
     no_quality: bool = typer.Option(
         False, "--no-quality", help="Skip the data-quality checks after loading."
     ),
+    fmt: str = format_option("the import summary"),
 ) -> None:
     """Load saved API response pages through the same raw zone → tables path as `run`."""
     from twitter_pipeline import pipeline
 
+    check_format(fmt)
     settings = load_settings(lake=lake)
+    landed.lake = settings.lake
     with page_progress() as progress:
         task = progress.add_task("import", total=None, posts=0, status="")
-        posts = 0
 
-        def on_page(page: Any, key: str) -> None:
-            nonlocal posts
-            posts += len(page.payload.get("data") or [])
-            progress.update(task, advance=1, posts=posts)
+        def on_progress(posts: int, pages: int) -> None:
+            progress.update(task, completed=pages, posts=posts)
+            landed.update(pages=pages, posts=posts)
 
-        summary = pipeline.import_files(settings, files, on_page=on_page, quality=not no_quality)
-    _print_summary(summary)
+        summary = pipeline.import_files(settings, files, on_progress=on_progress, quality=not no_quality)
+    _print_summary(summary, fmt)
 
 
 def _dry_run(
@@ -237,6 +256,7 @@ def _dry_run(
     every: timedelta | None,
     endpoint: str,
     max_posts: int | None,
+    fmt: str = "table",
 ) -> None:
     """What the run would read, per query or collection; nothing is fetched and the lake is not written."""
     from twitter_pipeline import cost
@@ -244,6 +264,7 @@ def _dry_run(
 
     options: dict[str, Any] = {"start": start, "end": end, "every": every, "source": source}
     options.update(max_posts=max_posts, polling=not (start or end))
+    estimates: list[Any] = []
     if collections:
         from twitter_pipeline.collections import load_collections
 
@@ -251,12 +272,16 @@ def _dry_run(
         for name in dict.fromkeys(collections):
             item = loaded.get(name)
             if item.kind != "search":
-                out_console.print(f"collection {name}: account timelines cannot be counted (set max_posts)")
+                err_console.print(f"collection {name}: account timelines cannot be counted (set max_posts)")
                 continue
-            out_console.print(f"collection {name}:")
-            show(cost.estimate(settings, collection=item, **{**options, "polling": False}))
+            estimates.append(cost.estimate(settings, collection=item, **{**options, "polling": False}))
     else:
-        show(cost.estimate(settings, query=query, endpoint=endpoint, **options))
+        estimates.append(cost.estimate(settings, query=query, endpoint=endpoint, **options))
+    if fmt == "json":
+        print_json({"dry_run": True, "estimates": [e.to_dict() for e in estimates]})
+        return
+    for found in estimates:
+        show(found)
     out_console.print("dry run: no post was fetched")
 
 
@@ -277,9 +302,10 @@ def _run_with_progress(settings: Any, label: str, **options: Any) -> RunSummary:
 
         def on_progress(posts: int, pages: int) -> None:
             progress.update(task, completed=pages, posts=posts, status="")
+            landed.update(pages=pages, posts=posts)
 
         def on_wait(seconds: float, until: Any = None, reason: str = "") -> None:
-            progress.update(task, status=wait_message(seconds, until, reason))
+            show_wait(lambda text: progress.update(task, status=text), seconds, until, reason)
 
         def on_table_loaded(load: Any) -> None:
             progress.update(task, status=f"loaded {load.table}")
@@ -291,7 +317,10 @@ def _run_with_progress(settings: Any, label: str, **options: Any) -> RunSummary:
     return summary
 
 
-def _print_summary(summary: RunSummary) -> None:
+def _print_summary(summary: RunSummary, fmt: str = "table") -> None:
+    if fmt == "json":
+        print_json(summary.to_dict())
+        return
     rows: dict[str, Any] = {
         "run": summary.run_id,
         "source": summary.source,

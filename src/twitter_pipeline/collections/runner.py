@@ -27,7 +27,6 @@ from twitter_pipeline.collections.membership import (
     COLLECTION_POSTS,
     COLLECTION_POSTS_SPEC,
     MembershipBuilder,
-    existing_links,
 )
 from twitter_pipeline.collections.state import CollectionStateStore
 from twitter_pipeline.collections.timeline import (
@@ -51,7 +50,7 @@ from twitter_pipeline.errors import PipelineError
 from twitter_pipeline.extract.checkpointed import OnPage, new_run_id
 from twitter_pipeline.extract.client import SEARCH_NAMES, XApiClient, format_time
 from twitter_pipeline.extract.pages import RawPage
-from twitter_pipeline.extract.state import Window, newer_id
+from twitter_pipeline.extract.state import Checkpoint, Window, newer_id
 from twitter_pipeline.extract.window import SearchRequest, extract_window, resolve_window
 from twitter_pipeline.logs import event
 from twitter_pipeline.raw.zone import RawZone
@@ -142,10 +141,18 @@ class CollectionUnit:
     def pending(self) -> list[Extraction]:
         """Finished, uncommitted windows of this collection (search or any account's timeline)."""
         return [
-            checkpoint_extraction(self.state, c, self._lease_of(c.window), self._metadata())
+            checkpoint_extraction(
+                self.state, c, self._lease_of(c.window), self._metadata(staged_under=self._run_of(c))
+            )
             for c in self.state.checkpoints()
             if c.finished
         ]
+
+    def _run_of(self, checkpoint: Checkpoint) -> str:
+        """The collection run that fetched a checkpoint (timelines: ``<run>-<user_id>``)."""
+        if self.collection.kind == "search":
+            return checkpoint.run_id
+        return checkpoint.run_id.rsplit("-", 1)[0]
 
     # -- extraction --------------------------------------------------------------------------------
     def extract(self, on_progress: OnProgress | None) -> Extraction:
@@ -288,6 +295,8 @@ class CollectionUnit:
                     f"{TIMELINE_DEPTH:,} posts; older ones need full-archive search (from:{account.username})"
                 )
             combined.notes.extend(f"@{account.username}: {problem}" for problem in result.problems)
+        if self.end is not None:  # a closed window: every timeline shares it
+            combined.window_start, combined.window_end = self.start, self.end
         if not combined.complete:
             combined.notes.append(STOPPED_AT_MAX_PAGES)
         if combined.skipped:
@@ -300,12 +309,7 @@ class CollectionUnit:
     def batches(self, extraction: Extraction) -> Iterator[Mapping[str, pa.Table]]:
         from twitter_pipeline.transform import DEFAULT_PAGES_PER_BATCH, pages_to_tables
 
-        builder = MembershipBuilder(
-            self.collection.name,
-            self.collection.kind,
-            extraction.run_id,
-            existing_links(self.storage, self.collection.name),
-        )
+        builder = MembershipBuilder(self.collection.name, self.collection.kind, extraction.run_id)
         lookup_keys = list(extraction.metadata.get("lookup_keys") or [])  # type: ignore[call-overload]
         if lookup_keys:
             yield pages_to_tables([lookup_page_as_users(p) for p in self.raw.read_many(lookup_keys)])

@@ -78,7 +78,9 @@ class EmulatorServer:
             config = config.with_(**overrides)
         self.config = config
         self.world = World(config.seed, config.posts_per_hour, config.world_start, config.users)
-        self.api = EmulatedApi(self.world, self._now, config.max_scan)
+        self.api = EmulatedApi(
+            self.world, self._now, config.max_scan, default_v167=config.spec_version == "2.167"
+        )
         self._lock = threading.Lock()
         self._request_count = 0
         self._records: list[RequestRecord] = []
@@ -344,6 +346,22 @@ class _Outcome:
     fault: str | None = None
 
 
+JSON_CONTENT_TYPE = "application/json; charset=utf-8"
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+
+def content_type_for(status: int, body: Any) -> str:
+    """The media type the official spec declares for this body.
+
+    The spec pairs ``application/problem+json`` with its ``Problem`` schema (``type``, ``title``,
+    ``detail``…) and ``application/json`` with ``Error`` (``code``, ``message``) and with every 2xx
+    body (partial ``errors`` next to data included).
+    """
+    if status >= 400 and isinstance(body, dict) and "type" in body and "title" in body:
+        return PROBLEM_CONTENT_TYPE
+    return JSON_CONTENT_TYPE
+
+
 def _rate_headers(limit: int, remaining: int, reset: float) -> dict[str, str]:
     return {
         "x-rate-limit-limit": str(limit),
@@ -389,7 +407,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         body = orjson.dumps(outcome.body)
         self.send_response(outcome.status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Type", content_type_for(outcome.status, outcome.body))
         self.send_header("Content-Length", str(len(body)))
         for name, value in outcome.headers.items():
             self.send_header(name, value)
@@ -420,7 +438,7 @@ class _Handler(BaseHTTPRequestHandler):
             }
         )
         self.send_response(405)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Type", PROBLEM_CONTENT_TYPE)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)

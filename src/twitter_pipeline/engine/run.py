@@ -25,7 +25,7 @@ from twitter_pipeline.budget.guard import ReadGuard
 from twitter_pipeline.engine.lease import LeaseHeldError, RunLease
 from twitter_pipeline.engine.work import Extraction, OnProgress, WorkUnit
 from twitter_pipeline.errors import ApiError, BudgetError
-from twitter_pipeline.load import LoadSummary, TableLoad, load_window, read_run_record
+from twitter_pipeline.load import LoadSummary, TableLoad, discard_staging, load_window, read_run_record
 from twitter_pipeline.logs import event
 from twitter_pipeline.storage import LakeStorage
 
@@ -170,6 +170,11 @@ def _load_and_commit(storage: LakeStorage, unit: WorkUnit, pending: Extraction, 
         _load(storage, unit, pending, on_table_loaded)
     if pending.commit is not None:
         pending.commit()
+    # A run whose load failed may have staged these pages under its own id (a collection's run
+    # stages all its accounts at once; each account's checkpoint repairs under its own id).
+    staged_under = pending.metadata.get("staged_under")
+    if isinstance(staged_under, str) and staged_under != pending.run_id:
+        discard_staging(storage, staged_under)
 
 
 def _load(
@@ -180,7 +185,7 @@ def _load(
     if done is not None:
         return done
     metadata = {
-        **{k: v for k, v in extraction.metadata.items() if k != "lease_name"},
+        **{k: v for k, v in extraction.metadata.items() if k not in ("lease_name", "staged_under")},
         "raw_pages": len(extraction.raw_keys),
         "raw_posts": extraction.posts,
     }

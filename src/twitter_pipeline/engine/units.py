@@ -59,10 +59,7 @@ def checkpoint_extraction(
         metadata={**metadata, "lease_name": lease_name},
     )
     if window.closed:
-        extraction.window_start, extraction.window_end = (
-            parse_iso(window.start_time),
-            parse_iso(window.end_time),
-        )
+        extraction.window_start, extraction.window_end = window_bounds(window)
     if checkpoint.finished:
         extraction.commit = lambda: finalize(state, checkpoint)
     return extraction
@@ -92,9 +89,16 @@ def result_extraction(
         complete=result.complete,
         metadata={**metadata, "lease_name": lease_name},
     )
+    if result.window.closed:
+        extraction.window_start, extraction.window_end = window_bounds(result.window)
     if not result.complete:
         extraction.notes.append(STOPPED_AT_MAX_PAGES)
     return extraction
+
+
+def window_bounds(window: Window) -> tuple[datetime | None, datetime | None]:
+    """A closed window's [start, end) as UTC datetimes: what the created_at-in-window check needs."""
+    return parse_iso(window.start_time), parse_iso(window.end_time)
 
 
 @dataclass
@@ -235,7 +239,6 @@ class ImportUnit:
 
     storage: LakeStorage
     files: list[Path]
-    on_page: object | None = None
     specs: Mapping[str, TableSpec] = field(default_factory=lambda: TABLES)
 
     def __post_init__(self) -> None:
@@ -254,15 +257,7 @@ class ImportUnit:
     def extract(self, on_progress: OnProgress | None) -> Extraction:
         from twitter_pipeline.extract.archive import land_archives
 
-        pages = 0
-
-        def on_page(page: object, key: str) -> None:
-            nonlocal pages
-            pages += 1
-            if callable(self.on_page):
-                self.on_page(page, key)
-
-        landed = land_archives(self.raw, list(self.files), run_id=self.run_id, on_page=on_page)
+        landed = land_archives(self.raw, list(self.files), run_id=self.run_id, on_progress=on_progress)
         return Extraction(
             run_id=landed.run_id,
             raw_keys=list(landed.raw_keys),

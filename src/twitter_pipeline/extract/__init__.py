@@ -10,7 +10,7 @@ Public API (the pipeline and CLI build on these names)::
     result.run_id / raw_keys / pages / posts / newest_id / errors_count / complete / resumed / skipped
     split_windows(start, end, timedelta(days=1)); is_window_complete(state, SearchRequest(..., end_time=))
     read_archive(path) / read_archives(paths) -> Iterator[RawPage]   # validates whole files first
-    land_archives(raw, paths, on_page=cb) -> ImportResult  # validate all, then write; idempotent
+    land_archives(raw, paths, on_progress=cb) -> ImportResult  # scan all (one parse), then write
     count_posts(client, "recent"|"all", query, start_time=, end_time=, granularity="hour") -> VolumeCount
     read_usage(client) -> Usage   # cap, used, remaining, reset_day, daily reads
 

@@ -28,6 +28,11 @@ def staging_prefix(run_id: str) -> str:
     return f"{STAGING_PREFIX}/run={run_id}"
 
 
+def discard_staging(storage: LakeStorage, run_id: str) -> None:
+    """Delete every staged part of a run whose pages have since been loaded under another run id."""
+    storage.delete_prefix(staging_prefix(run_id))
+
+
 @dataclass
 class StagedTable:
     """The parts written for one table and how many rows they hold."""
