@@ -60,4 +60,4 @@ class QualityError(PipelineError):
 class BudgetError(PipelineError):
     """A post-read budget (per run, per month, or the project's cap) would be or was crossed."""
 
-    exit_code = 7
+    exit_code = 8

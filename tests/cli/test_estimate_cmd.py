@@ -82,7 +82,7 @@ def test_a_max_posts_below_the_window_stops_before_any_read_with_one_line(
 ) -> None:
     done = cli("run", "-q", QUERY, "--start", START, "--end", END, "--lake", str(tmp_path / "lake"),
                "--max-posts", "10", env=env_for(server))  # fmt: skip
-    assert done.returncode == 7
+    assert done.returncode == 8
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("error: budget:") and "per-run budget of 10" in last and "--max-posts" in last
     assert "Traceback" not in done.stderr and server.posts_read == 0
@@ -108,3 +108,16 @@ def test_bad_estimate_options_end_with_one_error_line(
     assert done.returncode != 0
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("error:") and fix in last and "Traceback" not in done.stderr
+
+
+def test_a_polling_dry_run_counts_what_came_after_the_last_run(cli, emulator_factory, tmp_path: Path) -> None:
+    live = emulator_factory()  # wall clock: polling windows end now
+    lake, env = str(tmp_path / "lake"), env_for(live)
+    first = cli("run", "-q", "data", "--lake", lake, "--no-quality", "--format", "json", env=env)
+    assert first.returncode == 0, first.stderr
+    read = live.posts_read
+    dry = cli("run", "-q", "data", "--lake", lake, "--dry-run", "--format", "json", env=env)
+    assert dry.returncode == 0, dry.stderr
+    est = json.loads(dry.stdout)["estimates"][0]
+    assert 0 <= est["posts"] < read  # seconds of new posts after the last run, not the hour again
+    assert live.posts_read == read  # the dry run read nothing
