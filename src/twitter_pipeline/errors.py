@@ -64,4 +64,4 @@ class QualityError(PipelineError):
 class BudgetError(PipelineError):
     """A post-read budget (per run, per month, or the project's cap) would be or was crossed."""
 
-    exit_code = 8
+    exit_code = 9

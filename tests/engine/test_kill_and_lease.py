@@ -84,7 +84,7 @@ def test_a_second_run_of_the_same_window_refuses_while_the_first_runs(
     assert _wait_for(first, lambda: any(lake.glob("_leases/*.json"))), first.communicate()
     served_before = server.served_total
     second = cli(*command, env=env)
-    assert second.returncode == 9, second.stderr
+    assert second.returncode == 7, second.stderr
     last = second.stderr.strip().splitlines()[-1]
     assert last.startswith("error:") and "another run of" in last and "wait for it" in last, second.stderr
     assert "Traceback" not in second.stderr

@@ -33,7 +33,7 @@ DEFAULT_TTL = timedelta(minutes=2)
 class LeaseHeldError(PipelineError):
     """Another live run holds the unit's lease."""
 
-    exit_code = 9
+    exit_code = 7
 
 
 def lease_key(name: str) -> str:
