@@ -49,3 +49,9 @@ class QualityError(PipelineError):
     """A data-quality check of severity error failed after a load."""
 
     exit_code = 6
+
+
+def one_line(exc: BaseException) -> str:
+    """The first line of an exception's message (or its type), so error lines stay one line."""
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

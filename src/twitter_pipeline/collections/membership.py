@@ -15,8 +15,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
-from twitter_pipeline.extract.pages import RawPage
 from twitter_pipeline.load import read_table
+from twitter_pipeline.raw.pages import RawPage
 from twitter_pipeline.storage import LakeStorage
 from twitter_pipeline.transform.schema import TIMESTAMP, ColumnDoc, TableSpec
 

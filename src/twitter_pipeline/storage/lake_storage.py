@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pyarrow.fs as pafs
 
-from twitter_pipeline.errors import StorageError
+from twitter_pipeline.errors import StorageError, one_line
 
 
 class LakeStorage:
@@ -108,7 +108,7 @@ class LakeStorage:
             os.replace(tmp, path)
         except OSError as exc:
             raise StorageError(
-                f"cannot write {self.location(key)}: {_reason(exc)}; check the lake location and permissions"
+                f"cannot write {self.location(key)}: {one_line(exc)}; check the lake location and permissions"
             ) from None
 
     def create_exclusive(self, key: str, data: bytes) -> bool:
@@ -137,7 +137,7 @@ class LakeStorage:
             return True
         except OSError as exc:
             raise StorageError(
-                f"cannot write {self.location(key)}: {_reason(exc)}; check the lake location and permissions"
+                f"cannot write {self.location(key)}: {one_line(exc)}; check the lake location and permissions"
             ) from None
 
     def read_bytes(self, key: str) -> bytes:
@@ -147,13 +147,13 @@ class LakeStorage:
         except FileNotFoundError:
             raise
         except OSError as exc:
-            raise StorageError(f"cannot read {self.location(key)}: {_reason(exc)}") from None
+            raise StorageError(f"cannot read {self.location(key)}: {one_line(exc)}") from None
 
     def exists(self, key: str) -> bool:
         try:
             return self._fs.get_file_info(self._path(key)).type != pafs.FileType.NotFound
         except OSError as exc:
-            raise StorageError(f"cannot reach {self.location(key)}: {_reason(exc)}") from None
+            raise StorageError(f"cannot reach {self.location(key)}: {one_line(exc)}") from None
 
     def delete(self, key: str) -> None:
         try:
@@ -161,7 +161,7 @@ class LakeStorage:
         except FileNotFoundError:
             pass
         except OSError as exc:
-            raise StorageError(f"cannot delete {self.location(key)}: {_reason(exc)}") from None
+            raise StorageError(f"cannot delete {self.location(key)}: {one_line(exc)}") from None
 
     def delete_prefix(self, prefix: str) -> None:
         """Remove everything under a prefix (staging cleanup); a missing prefix is fine."""
@@ -173,7 +173,7 @@ class LakeStorage:
         except FileNotFoundError:
             pass
         except OSError as exc:
-            raise StorageError(f"cannot delete {self.location(prefix)}: {_reason(exc)}") from None
+            raise StorageError(f"cannot delete {self.location(prefix)}: {one_line(exc)}") from None
 
     def list(self, prefix: str) -> Iterator[str]:
         """Keys under a prefix, sorted, relative to the lake root (missing prefix → nothing)."""
@@ -181,7 +181,7 @@ class LakeStorage:
         try:
             infos = self._fs.get_file_info(selector)
         except OSError as exc:
-            raise StorageError(f"cannot list {self.location(prefix)}: {_reason(exc)}") from None
+            raise StorageError(f"cannot list {self.location(prefix)}: {one_line(exc)}") from None
         start = len(self._root) + 1
         keys = [info.path[start:] for info in infos if info.type == pafs.FileType.File]
         yield from sorted(k for k in keys if ".tmp-" not in k)
@@ -231,7 +231,7 @@ def _s3_filesystem(uri: str, timeout_s: float = 60.0) -> tuple[pafs.FileSystem, 
     try:
         fs = pafs.S3FileSystem(**kwargs)
     except (OSError, ValueError) as exc:
-        raise StorageError(f"cannot open {uri}: {_reason(exc)}") from None
+        raise StorageError(f"cannot open {uri}: {one_line(exc)}") from None
     return fs, rest.rstrip("/")
 
 
@@ -257,9 +257,3 @@ def _s3_put_if_absent(uri: str, path: str, data: bytes, timeout_s: float) -> boo
     except BotoCoreError as exc:
         raise OSError(str(exc)) from None
     return True
-
-
-def _reason(exc: BaseException) -> str:
-    """First line of an OS/Arrow error, so messages stay on one line."""
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
