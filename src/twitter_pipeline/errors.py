@@ -39,6 +39,12 @@ class StorageError(PipelineError):
     exit_code = 4
 
 
+class NoLakeError(StorageError):
+    """A command that reads the lake was pointed at something that is not one (missing, a file)."""
+
+    exit_code = 7
+
+
 class InputError(PipelineError):
     """A file given to `import` is unreadable or malformed."""
 
@@ -49,6 +55,12 @@ class QualityError(PipelineError):
     """A data-quality check of severity error failed after a load."""
 
     exit_code = 6
+
+
+class BudgetError(PipelineError):
+    """A post-read budget (per run, per month, or the project's cap) would be or was crossed."""
+
+    exit_code = 7
 
 
 def one_line(exc: BaseException) -> str:

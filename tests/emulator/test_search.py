@@ -17,7 +17,8 @@ def _invalid(resp: httpx.Response) -> list[dict]:
     assert resp.status_code == 400, resp.text
     body = resp.json()
     assert body["title"] == "Invalid Request"
-    assert body["type"] == "https://api.twitter.com/2/problems/invalid-request"
+    hosts = ("twitter.com", "x.com")  # the spelling the request named (see the content-type test)
+    assert body["type"] in {f"https://api.{host}/2/problems/invalid-request" for host in hosts}
     assert body["detail"] == "One or more parameters to your request was invalid."
     return body["errors"]
 
@@ -56,6 +57,25 @@ def test_invalid_parameters_get_the_problem_body(client: httpx.Client, params: d
     errors = _invalid(client.get(RECENT, params=params))
     assert any(bad in e["parameters"] for e in errors), errors
     assert all(e["message"] for e in errors)
+
+
+def test_errors_carry_the_content_type_and_problem_spelling_of_the_spec(emulator_factory) -> None:
+    """Problem bodies are application/problem+json; their type URI follows the spelling asked for."""
+    old, new = emulator_factory(now=NOW), emulator_factory(now=NOW, spec_version="2.167")
+    for server, params, host in (
+        (old, {}, "twitter.com"),
+        (old, {"post.fields": "id"}, "x.com"),
+        (new, {}, "x.com"),
+        (new, {"tweet.fields": "id"}, "twitter.com"),
+    ):
+        resp = httpx.get(server.base_url + RECENT, params=params, headers=AUTH)
+        assert resp.status_code == 400
+        assert resp.headers["content-type"] == "application/problem+json"
+        assert resp.json()["type"] == f"https://api.{host}/2/problems/invalid-request"
+    unauthorized = httpx.get(old.base_url + RECENT, params={"query": "data"})
+    assert unauthorized.headers["content-type"] == "application/problem+json"
+    ok = httpx.get(old.base_url + RECENT, params={"query": "data", **WINDOW}, headers=AUTH)
+    assert ok.headers["content-type"] == "application/json; charset=utf-8"
 
 
 def test_max_results_bounds_differ_per_endpoint(client: httpx.Client) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,3 +49,13 @@ def _private_imports() -> list[str]:
 
 def test_no_private_name_is_imported_across_packages() -> None:
     assert _private_imports() == []
+
+
+def test_every_module_of_the_package_has_a_layer() -> None:
+    """A new package outside the contract would escape it: each must be placed in the layers."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["importlinter"]
+    layers = next(c for c in config["contracts"] if c["type"] == "layers")["layers"]
+    placed = {name.strip() for layer in layers for name in layer.split("|")} | {"emulator"}
+    present = {p.stem for p in PACKAGE.glob("*.py") if p.stem != "__init__"}
+    present |= {p.parent.name for p in PACKAGE.glob("*/__init__.py")}
+    assert sorted(present - placed) == []

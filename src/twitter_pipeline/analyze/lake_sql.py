@@ -53,6 +53,17 @@ class LakeConnection:
             self._reset()
             raise QueryError(self.explain(exc)) from None
 
+    def query_one(self, sql: str) -> pa.Table:
+        """`query` for exactly one statement, as `sql` promises: a second one is an error, not a surprise."""
+        try:
+            count = len(self.con.extract_statements(sql))
+        except duckdb.Error as exc:
+            raise QueryError(self.explain(exc)) from None
+        if count != 1:
+            found = "no SQL statement" if count == 0 else f"{count} statements"
+            raise QueryError(f"{found} given: `sql` runs exactly one statement (run it once per statement)")
+        return self.query(sql)
+
     def _reset(self) -> None:
         """Drop a failed statement's pending result so the connection takes the next one."""
         with contextlib.suppress(duckdb.Error):

@@ -594,9 +594,10 @@ footer.wrap { color: var(--muted); font-size: 12.5px; padding-top: 8px; padding-
 
 def write_report(report: Report, out: str | Path) -> Path:
     """Write the page to a local file atomically (a reader never sees half a report)."""
-    path = Path(out).expanduser()
+    from twitter_pipeline.analyze.output import check_out_path
+
+    path = check_out_path(out)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.tmp")
         tmp.write_text(report.html, encoding="utf-8")
         tmp.replace(path)

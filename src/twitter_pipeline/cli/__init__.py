@@ -12,6 +12,7 @@ from twitter_pipeline.cli import (  # noqa: F401  isort: skip
     analyze_cmd,
     collections_cmd,
     emulator_cmd,
+    estimate_cmd,
     lake_cmd,
     run_cmd,
 )

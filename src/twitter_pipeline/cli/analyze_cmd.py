@@ -49,16 +49,20 @@ def sql(
 ) -> None:
     """Run SQL over the lake's Delta tables with DuckDB (local folder or S3, no extensions needed)."""
     from twitter_pipeline.analyze import connect
-    from twitter_pipeline.analyze.output import FORMATS, write_result
+    from twitter_pipeline.analyze.output import FORMATS, check_out_path, write_result
     from twitter_pipeline.errors import ConfigError
+    from twitter_pipeline.storage import LakeStorage
 
     if fmt not in FORMATS:
         raise ConfigError(f"--format {fmt!r} is unknown: use {', '.join(FORMATS)}")
     if fmt == "parquet" and not out:
         raise ConfigError("--format parquet writes a binary file: add --out result.parquet")
     settings = load_settings(lake=lake)
+    if out:
+        check_out_path(out)  # before the query, which may take a while
+    LakeStorage(settings.lake).check_is_lake()
     with connect(settings.lake, collection=collection) as con:
-        result = con.query(query)
+        result = con.query_one(query)
     write_result(result, fmt, out, max_rows=max_rows)
 
 
@@ -86,15 +90,19 @@ def report(
 ) -> None:
     """Write an HTML report with charts: activity, hashtags, mentions, authors, languages, engagement,
     post kinds, media, places, sentiment and data quality."""
+    from twitter_pipeline.analyze.output import check_out_path
     from twitter_pipeline.analyze.report import build_report, write_report
     from twitter_pipeline.cli.progress import err_console
     from twitter_pipeline.errors import ConfigError
+    from twitter_pipeline.storage import LakeStorage
     from twitter_pipeline.times import parse_time
 
     start_at, end_at = parse_time(start, "--start"), parse_time(end, "--end")
     if start_at and end_at and start_at >= end_at:
         raise ConfigError("--start must be before --end")
     settings = load_settings(lake=lake)
+    check_out_path(out)
+    LakeStorage(settings.lake).check_is_lake()
     with err_console.status("querying the lake and drawing charts…"):
         built = build_report(settings.lake, start_at, end_at, collection=collection)
         path = write_report(built, out)

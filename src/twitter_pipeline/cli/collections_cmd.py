@@ -12,10 +12,13 @@ from rich.table import Table
 from twitter_pipeline.cli.app import app
 from twitter_pipeline.cli.interrupt import landed
 from twitter_pipeline.cli.progress import (
+    check_format,
+    format_option,
     out_console,
     page_progress,
+    print_json,
+    show_wait,
     summary_table,
-    wait_message,
     window_progress,
 )
 from twitter_pipeline.errors import ConfigError, PipelineError
@@ -38,15 +41,22 @@ LAKE_HELP = (
 def collections_(
     config: str | None = typer.Option(None, "--config", help=CONFIG_HELP),
     lake: str | None = typer.Option(None, "--lake", help=LAKE_HELP),
-    as_json: bool = typer.Option(False, "--json", help="Print the listing as JSON lines instead of a table."),
+    fmt: str = format_option("one row per collection"),
+    as_json: bool = typer.Option(False, "--json", hidden=True, help="JSON lines (one object per line)."),
 ) -> None:
     """List the collections with their state: kind, query/accounts, schedule, newest_id, last run, posts."""
     from twitter_pipeline.collections import collection_status, load_collections
     from twitter_pipeline.storage import LakeStorage
 
+    check_format(fmt)
     settings = load_settings(lake=lake)
     loaded = load_collections(config)
-    rows = collection_status(loaded, LakeStorage(settings.lake))
+    storage = LakeStorage(settings.lake)
+    storage.check_is_lake(missing_ok=True)  # no lake yet: every collection "never run"
+    rows = collection_status(loaded, storage)
+    if fmt == "json":
+        print_json([row.to_dict() for row in rows])
+        return
     if as_json:
         for row in rows:
             typer.echo(orjson.dumps(row.to_dict()).decode())
@@ -92,6 +102,7 @@ def run_named(
     max_pages: int | None,
     force: bool,
     quality: bool,
+    fmt: str = "table",
 ) -> None:
     """Run the named collections one after another; exit non-zero naming every one that failed."""
     from twitter_pipeline import pipeline
@@ -105,8 +116,7 @@ def run_named(
     show_status: list[Any] = [None]  # the live progress line of the collection running now
 
     def on_wait(seconds: float, until: Any = None, reason: str = "") -> None:
-        if show_status[0] is not None:
-            show_status[0](wait_message(seconds, until, reason))
+        show_wait(show_status[0] or (lambda text: None), seconds, until, reason)
 
     with pipeline.open_client(settings, source, on_wait=on_wait) as client:  # type: ignore[arg-type]
         for collection in chosen:
@@ -134,7 +144,10 @@ def run_named(
             summaries.append(summary)
             before["pages"] += summary.pages
             before["posts"] += summary.posts
-            print_collection_summary(summary)
+            if fmt != "json":
+                print_collection_summary(summary)
+    if fmt == "json":
+        print_json([summary.to_dict() for summary in summaries])
     _fail_if_any_failed(summaries)
 
 
@@ -148,6 +161,7 @@ def backfill_named(
     end: Any,
     every: timedelta,
     quality: bool,
+    fmt: str = "table",
 ) -> None:
     """Backfill one collection window by window (complete windows are skipped)."""
     from twitter_pipeline.collections import backfill_collection, load_collections
@@ -178,9 +192,12 @@ def backfill_named(
             source=source,
             quality=quality,
             on_window=on_window,
-            on_wait=lambda s, u=None, r="": progress.update(task, status=wait_message(s, u, r)),
+            on_wait=lambda s, u=None, r="": show_wait(lambda t: progress.update(task, status=t), s, u, r),
         )
     totals["lake"] = settings.lake
+    if fmt == "json":
+        print_json({**totals, "notes": notes})
+        return
     out_console.print(summary_table("backfill", totals))
     for note in notes:
         out_console.print(f"note: {note}")

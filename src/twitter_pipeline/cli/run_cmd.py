@@ -11,11 +11,14 @@ import typer
 from twitter_pipeline.cli.app import app
 from twitter_pipeline.cli.interrupt import landed
 from twitter_pipeline.cli.progress import (
+    check_format,
     err_console,
+    format_option,
     out_console,
     page_progress,
+    print_json,
+    show_wait,
     summary_table,
-    wait_message,
     window_progress,
 )
 from twitter_pipeline.errors import ConfigError
@@ -69,10 +72,12 @@ def run(
     no_quality: bool = typer.Option(
         False, "--no-quality", help="Skip the data-quality checks after loading."
     ),
+    fmt: str = format_option("the run summary"),
 ) -> None:
     """Fetch one window of posts into the raw zone, then load it into the lake's tables."""
     from twitter_pipeline import pipeline
 
+    check_format(fmt)
     settings = load_settings(lake=lake)
     landed.lake = settings.lake
     chosen = pipeline.resolve_source(settings, source)
@@ -95,6 +100,7 @@ def run(
             max_pages=max_pages,
             force=force,
             quality=not no_quality,
+            fmt=fmt,
         )
         return
     summary = _run_with_progress(
@@ -109,7 +115,7 @@ def run(
         force=force,
         quality=not no_quality,
     )
-    _print_summary(summary)
+    _print_summary(summary, fmt)
 
 
 @app.command()
@@ -130,11 +136,13 @@ def backfill(
         None, "--collection", "-c", help="Backfill this named collection from the collections file."
     ),
     config: str | None = typer.Option(None, "--config", help=CONFIG_HELP),
+    fmt: str = format_option("the backfill summary"),
 ) -> None:
     """Fetch a time range window by window; windows already complete are skipped."""
     from twitter_pipeline import pipeline
     from twitter_pipeline.extract.window import split_windows
 
+    check_format(fmt)
     settings = load_settings(lake=lake)
     landed.lake = settings.lake
     chosen = pipeline.resolve_source(settings, source)
@@ -154,6 +162,7 @@ def backfill(
             end=end_at,
             every=parse_every(every),
             quality=not no_quality,
+            fmt=fmt,
         )
         return
     windows = split_windows(start_at, end_at, parse_every(every))
@@ -179,9 +188,12 @@ def backfill(
             source=chosen,
             quality=not no_quality,
             on_window=on_window,
-            on_wait=lambda s, u=None, r="": progress.update(task, status=wait_message(s, u, r)),
+            on_wait=lambda s, u=None, r="": show_wait(lambda t: progress.update(task, status=t), s, u, r),
         )
     totals["lake"] = settings.lake
+    if fmt == "json":
+        print_json(totals)
+        return
     out_console.print(summary_table("backfill", totals))
 
 
@@ -194,10 +206,12 @@ def import_(
     no_quality: bool = typer.Option(
         False, "--no-quality", help="Skip the data-quality checks after loading."
     ),
+    fmt: str = format_option("the import summary"),
 ) -> None:
     """Load saved API response pages through the same raw zone → tables path as `run`."""
     from twitter_pipeline import pipeline
 
+    check_format(fmt)
     settings = load_settings(lake=lake)
     landed.lake = settings.lake
     with page_progress() as progress:
@@ -208,7 +222,7 @@ def import_(
             landed.update(pages=pages, posts=posts)
 
         summary = pipeline.import_files(settings, files, on_progress=on_progress, quality=not no_quality)
-    _print_summary(summary)
+    _print_summary(summary, fmt)
 
 
 def parse_every(text: str) -> timedelta:
@@ -231,7 +245,7 @@ def _run_with_progress(settings: Any, label: str, **options: Any) -> RunSummary:
             landed.update(pages=pages, posts=posts)
 
         def on_wait(seconds: float, until: Any = None, reason: str = "") -> None:
-            progress.update(task, status=wait_message(seconds, until, reason))
+            show_wait(lambda text: progress.update(task, status=text), seconds, until, reason)
 
         def on_table_loaded(load: Any) -> None:
             progress.update(task, status=f"loaded {load.table}")
@@ -243,7 +257,10 @@ def _run_with_progress(settings: Any, label: str, **options: Any) -> RunSummary:
     return summary
 
 
-def _print_summary(summary: RunSummary) -> None:
+def _print_summary(summary: RunSummary, fmt: str = "table") -> None:
+    if fmt == "json":
+        print_json(summary.to_dict())
+        return
     rows: dict[str, Any] = {
         "run": summary.run_id,
         "source": summary.source,

@@ -86,6 +86,7 @@ class Collection(BaseModel):
     schedule: str = DEFAULT_SCHEDULE
     lookback: str | None = None  # first run only: how far back to start (default 1h; accounts: all)
     max_results: int | None = None
+    max_posts: int | None = None  # the most posts one run of this collection may read (a budget)
     description: str = ""
 
     @field_validator("name")
@@ -179,6 +180,8 @@ class Collection(BaseModel):
             if self.endpoint not in (None, TIMELINE_ENDPOINT):
                 raise ValueError(f"endpoint {self.endpoint!r} does not apply to accounts: use timeline")
             low, high = 5, 100
+        if self.max_posts is not None and self.max_posts < 1:
+            raise ValueError(f"max_posts={self.max_posts} must be at least 1 (or leave it out: no budget)")
         if self.max_results is not None and not low <= self.max_results <= high:
             raise ValueError(f"max_results={self.max_results} is out of range here: use {low}–{high}")
         return self

@@ -27,7 +27,6 @@ from twitter_pipeline.collections.membership import (
     COLLECTION_POSTS,
     COLLECTION_POSTS_SPEC,
     MembershipBuilder,
-    existing_links,
 )
 from twitter_pipeline.collections.state import CollectionStateStore
 from twitter_pipeline.collections.timeline import (
@@ -40,6 +39,8 @@ from twitter_pipeline.engine.units import (
     ALREADY_COMPLETE,
     STOPPED_AT_MAX_PAGES,
     checkpoint_extraction,
+    describe_window,
+    estimate_window,
     parse_iso,
     result_extraction,
     window_lease_name,
@@ -49,7 +50,7 @@ from twitter_pipeline.errors import PipelineError, one_line
 from twitter_pipeline.extract.checkpointed import OnPage, new_run_id
 from twitter_pipeline.extract.client import SEARCH_NAMES, XApiClient, format_time
 from twitter_pipeline.extract.state import Checkpoint, Window, newer_id
-from twitter_pipeline.extract.window import SearchRequest, extract_window
+from twitter_pipeline.extract.window import SearchRequest, extract_window, resolve_window
 from twitter_pipeline.logs import event
 from twitter_pipeline.raw.pages import RawPage
 from twitter_pipeline.raw.zone import RawZone
@@ -182,7 +183,23 @@ class CollectionUnit:
         lookback = self.collection.lookback_delta
         return None if lookback is None else (self.now or datetime.now(UTC)) - lookback
 
-    def _extract_search(self, on_page: OnPage | None) -> Extraction:
+    def estimate(self) -> tuple[int, str] | None:
+        """A search collection's posts to read, from the counts endpoint (timelines cannot be counted)."""
+        if self.collection.kind != "search":
+            return None
+        request = self._search_request()
+        name, window = resolve_window(self.state, request)
+        if window.closed and not self.force and self.state.window_done(name, request.query, window):
+            return None
+        posts = estimate_window(self.client, request.endpoint, request.query, window)
+        if posts is None:
+            return None
+        checkpoint = self.state.checkpoint(name, request.query, window)
+        if checkpoint is not None:
+            posts = max(0, posts - checkpoint.posts)
+        return posts, f"collection {self.collection.name!r} window {describe_window(window)}"
+
+    def _search_request(self) -> SearchRequest:
         endpoint = self.collection.api_endpoint
         name, query = SEARCH_NAMES[endpoint], self.collection.query or ""
         start, end = self.start, self.end
@@ -193,7 +210,7 @@ class CollectionUnit:
                 start = parse_iso(open_runs[0].window.start_time)
             elif self.state.newest_id(name, query) is None:
                 start = self._first_start()
-        request = SearchRequest(
+        return SearchRequest(
             query=query,
             endpoint=endpoint,
             start_time=start,
@@ -201,6 +218,9 @@ class CollectionUnit:
             max_results=self.collection.max_results,
             incremental=incremental,
         )
+
+    def _extract_search(self, on_page: OnPage | None) -> Extraction:
+        request = self._search_request()
         result = extract_window(
             self.client.with_fields(self._fields()),
             self.raw,
@@ -289,12 +309,7 @@ class CollectionUnit:
     def batches(self, extraction: Extraction) -> Iterator[Mapping[str, pa.Table]]:
         from twitter_pipeline.transform import DEFAULT_PAGES_PER_BATCH, pages_to_tables
 
-        builder = MembershipBuilder(
-            self.collection.name,
-            self.collection.kind,
-            extraction.run_id,
-            existing_links(self.storage, self.collection.name),
-        )
+        builder = MembershipBuilder(self.collection.name, self.collection.kind, extraction.run_id)
         lookup_keys = list(extraction.metadata.get("lookup_keys") or [])  # type: ignore[call-overload]
         if lookup_keys:
             yield pages_to_tables([lookup_page_as_users(p) for p in self.raw.read_many(lookup_keys)])
@@ -347,8 +362,14 @@ def run_collection(
     on_progress: OnProgress | None = None,
     on_wait: Callable[..., None] | None = None,
     now: datetime | None = None,
+    max_posts: int | None = None,
 ) -> CollectionRunSummary:
-    """Extract and load one collection through the run engine; raises `PipelineError` after recording it."""
+    """Extract and load one collection through the run engine; raises `PipelineError` after recording it.
+
+    Budgets: `max_posts` (else TWITTER_PIPELINE_MAX_POSTS_PER_RUN), the collection's own `max_posts`
+    and the per-month setting, whichever is tightest.
+    """
+    from twitter_pipeline.budget.limits import add_project_cap, build_guard
     from twitter_pipeline.engine.run import run_unit
 
     started = time.monotonic()
@@ -363,7 +384,15 @@ def run_collection(
             unit = CollectionUnit(
                 storage, api, chosen, collection, summary, start_at, end_at, max_pages, force, now
             )
-            outcome = run_unit(storage, unit, quality=quality, on_progress=on_progress)
+            guard = build_guard(
+                storage,
+                settings,
+                max_posts=max_posts,
+                collection=collection.name,
+                collection_max=collection.max_posts,
+            )
+            add_project_cap(guard, api)
+            outcome = run_unit(storage, unit, quality=quality, on_progress=on_progress, guard=guard)
     except Exception as exc:
         state.write_record(last_run_at=_now(), last_status=FAILED, last_error=one_line(exc))
         raise

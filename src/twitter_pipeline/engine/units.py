@@ -163,6 +163,19 @@ class SearchUnit:
             self.state, result, self._lease_of(result.window), self._metadata(result.window)
         )
 
+    def estimate(self) -> tuple[int, str] | None:
+        """Posts this unit would still read, from the counts endpoint (None: nothing to fetch)."""
+        _, window = resolve_window(self.state, self.request)
+        if window.closed and not self.force and self.state.window_done(self.name, self.query, window):
+            return None
+        posts = estimate_window(self.client, self.request.endpoint, self.query, window)
+        if posts is None:
+            return None
+        checkpoint = self.state.checkpoint(self.name, self.query, window)
+        if checkpoint is not None:  # a resumed window: what its earlier run read is not read again
+            posts = max(0, posts - checkpoint.posts)
+        return posts, f"the window {describe_window(window)} of {self.query!r}"
+
     def interrupted(self) -> Extraction | None:
         _, window = resolve_window(self.state, self.request)
         checkpoint = self.state.checkpoint(self.name, self.query, window)
@@ -172,6 +185,35 @@ class SearchUnit:
 
     def batches(self, extraction: Extraction) -> Iterable[Mapping[str, pa.Table]]:
         return iter_table_batches(self.raw.read_many(extraction.raw_keys))
+
+
+def estimate_window(client: XApiClient, endpoint: str, query: str, window: Window) -> int | None:
+    """The posts the counts endpoint reports for a window; None where counting is not available."""
+    import logging
+
+    from twitter_pipeline.errors import ApiError
+    from twitter_pipeline.extract.volume import count_posts
+
+    try:
+        counted = count_posts(
+            client,
+            endpoint,
+            query,
+            start_time=window.start_time,
+            end_time=window.end_time,
+            since_id=window.since_id,
+            until_id=window.until_id,
+            granularity="day",
+        )
+    except ApiError as exc:
+        logging.getLogger("twitter_pipeline.engine").warning("no estimate (counts failed): %s", exc)
+        return None
+    return counted.total
+
+
+def describe_window(window: Window) -> str:
+    start = window.start_time or (f"after id {window.since_id}" if window.since_id else "…")
+    return f"{start}..{window.end_time or 'now'}"
 
 
 def polling_request(

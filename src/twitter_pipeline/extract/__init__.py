@@ -11,6 +11,9 @@ The package exports nothing itself: import each name from its module, so that im
     window.split_windows(start, end, timedelta(days=1)); window.is_window_complete(state, request)
     archive.read_archive(path) / archive.read_archives(paths) -> Iterator[RawPage]
     archive.land_archives(raw, paths, on_progress=cb) -> archive.ImportResult
+    volume.count_posts(client, "recent"|"all", query, start_time=, end_time=, granularity="hour")
+        -> volume.VolumeCount
+    volume.read_usage(client) -> volume.Usage   # cap, used, remaining, reset_day, daily reads
 
 `SearchRequest(incremental=True)` takes since_id from the state's newest_id; pass stable window
 bounds (None for "open") so an interrupted run is found and resumed; backfill uses incremental=False.

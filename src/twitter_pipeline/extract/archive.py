@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 import orjson
+from isal import igzip, isal_zlib
 
 from twitter_pipeline.errors import InputError
 from twitter_pipeline.raw.pages import PageRequest, RawPage
@@ -30,7 +31,7 @@ PAGE_KEYS = frozenset({"data", "includes", "meta", "errors"})
 
 def _open(path: Path) -> IO[bytes]:
     if path.suffix == ".gz":
-        return gzip.open(path, "rb")
+        return igzip.open(path, "rb")  # ISA-L: the same gzip, decompressed faster
     return open(path, "rb")
 
 
@@ -42,7 +43,7 @@ def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
                 line = raw.strip()
                 if line:
                     yield number, line
-    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+    except (EOFError, gzip.BadGzipFile, zlib.error, isal_zlib.error) as exc:
         raise InputError(
             f"{path}: the gzip data is damaged or cut short ({exc}); "
             "re-copy the file or decompress what is left"
@@ -65,7 +66,7 @@ def _check_page(path: Path, number: int, line: bytes) -> dict:
 def _check_object(path: Path, number: int, data: object) -> dict:
     if not isinstance(data, dict):
         raise InputError(
-            f"{path}:{number}: not a JSON object (a JSON {type(data).__name__}); fix or remove the line"
+            f"{path}:{number}: not a JSON object (a JSON {_json_type(data)}); fix or remove the line"
         )
     if not PAGE_KEYS & data.keys():
         hint = (
@@ -76,7 +77,46 @@ def _check_object(path: Path, number: int, data: object) -> dict:
         raise InputError(
             f"{path}:{number}: not an X API response page (no data, includes, meta or errors); {hint}"
         )
+    _check_shape(path, number, data)
     return data
+
+
+# What each part of a page must be; anything else would fail later, after the page has landed.
+_SHAPES: dict[str, tuple[type, str]] = {
+    "data": (list, "a list of posts"),
+    "errors": (list, "a list of error objects"),
+    "includes": (dict, "an object"),
+    "meta": (dict, "an object"),
+}
+
+
+def _json_type(value: object) -> str:
+    names = {dict: "object", list: "array", str: "string", bool: "boolean", int: "number", float: "number"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _check_shape(path: Path, number: int, data: dict) -> None:
+    for key, (kind, wanted) in _SHAPES.items():
+        value = data.get(key)
+        if value is None or isinstance(value, kind):
+            continue
+        hint = (
+            "a single-post or single-user lookup? import search or timeline pages"
+            if key == "data" and isinstance(value, dict)
+            else "fix or remove the line"
+        )
+        raise InputError(f"{path}:{number}: `{key}` must be {wanted}, not a JSON {_json_type(value)}; {hint}")
+    for index, post in enumerate(data.get("data") or []):
+        if not isinstance(post, dict) or not isinstance(post.get("id"), str | int) or post.get("id") == "":
+            raise InputError(
+                f"{path}:{number}: post {index + 1} in `data` has no id (every post needs one); "
+                "fix or remove the line"
+            )
+    for index, error in enumerate(data.get("errors") or []):
+        if not isinstance(error, dict):
+            raise InputError(
+                f"{path}:{number}: entry {index + 1} in `errors` is not an object; fix or remove the line"
+            )
 
 
 def _fetched_at(data: dict, fallback: datetime) -> datetime:
@@ -131,8 +171,7 @@ def scan_archive(path: str | Path, post_ids: set[str] | None = None) -> ScannedF
     `post_ids` (optional) collects distinct post ids across several files in one set.
     """
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: no such file; check the path given to import")
+    _check_file(path)
     scanned = ScannedFile(path, post_ids=post_ids if post_ids is not None else set())
     mtime = datetime.fromtimestamp(path.stat().st_mtime, UTC)
     entries, single = _parsed_entries(path)
@@ -149,8 +188,17 @@ def scan_archive(path: str | Path, post_ids: set[str] | None = None) -> ScannedF
         scanned.errors += len(page_errors) if isinstance(page_errors, list) else 0
         if single:
             bodies.append(body)
+    if not scanned.lines:
+        raise InputError(f"{path}: empty file (no pages in it); check that the export finished")
     scanned.bodies = bodies if single else None
     return scanned
+
+
+def _check_file(path: Path) -> None:
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder; pass the files in it, e.g. {path}/*.jsonl")
+    if not path.is_file():
+        raise InputError(f"{path}: no such file; check the path given to import")
 
 
 def validate_archive(path: str | Path) -> int:
@@ -225,6 +273,8 @@ class ImportResult:
 
 def import_run_id(paths: list[Path]) -> str:
     """Deterministic per set of file contents, so importing the same files again rewrites the same keys."""
+    for path in paths:
+        _check_file(path)
     digest = hashlib.sha256()
     for path in sorted(paths, key=lambda p: p.name):
         digest.update(path.name.encode() + b"\0")

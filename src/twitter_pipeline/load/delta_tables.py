@@ -114,7 +114,8 @@ def merge_into(
 
     `source` is a factory: a reader is consumed by an attempt, so each retry streams it afresh.
     Rows update only when the incoming copy was fetched no earlier than the stored one, so loading
-    an old archive after a fresh fetch never rolls public metrics back.
+    an old archive after a fresh fetch never rolls public metrics back; `spec.keep_on_update`
+    columns are never overwritten.
     """
     columns = spec.schema.names
     predicate = merge_predicate(spec, columns)
@@ -134,9 +135,12 @@ def merge_into(
                 commit_properties=commit,
                 streamed_exec=False,  # the source is one bounded chunk: lets delta-rs prune files
             )
-            metrics = (
-                merger.when_matched_update_all(predicate=update_if).when_not_matched_insert_all().execute()
-            )
+            if spec.keep_on_update:  # a partial update: the kept columns stay as first written
+                updates = {c: f"s.`{c}`" for c in columns if c not in spec.keep_on_update}
+                merger = merger.when_matched_update(updates, predicate=update_if)
+            else:
+                merger = merger.when_matched_update_all(predicate=update_if)
+            metrics = merger.when_not_matched_insert_all().execute()
         except CommitFailedError as exc:
             if attempt == MAX_COMMIT_ATTEMPTS:
                 raise StorageError(

@@ -3,18 +3,31 @@
 Everything above this module speaks in lake-relative keys ("raw/…", "state/…");
 only here do we know whether a key is a file or an S3 object. Writes are atomic:
 a reader sees the whole object or nothing (local: temp file + rename; S3: PUT).
+
+Durability is a property of the run, not of each object: bulk writes (raw pages) may skip their
+own fsync, and every durable write (a checkpoint, a completion record, a lease) first makes all
+earlier bulk writes durable with one barrier, so nothing durable can point at a page a power
+loss would take away.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import functools
 import os
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pyarrow.fs as pafs
 
-from twitter_pipeline.errors import StorageError, one_line
+from twitter_pipeline.errors import NoLakeError, StorageError, one_line
+
+# Top-level entries only a lake has: what tells a lake from any other folder.
+LAKE_ENTRIES = frozenset({"raw", "tables", "state", "_runs", "_source.json", "_leases", "staging"})
 
 
 class LakeStorage:
@@ -32,6 +45,7 @@ class LakeStorage:
         else:
             self._fs = pafs.LocalFileSystem()
             self._root = str(Path(uri).expanduser().resolve())
+        self._unsynced: list[str] = []  # local files written without their own fsync
 
     # -- locations -------------------------------------------------------------------------
     def location(self, key: str = "") -> str:
@@ -91,25 +105,53 @@ class LakeStorage:
         return options
 
     # -- operations ------------------------------------------------------------------------
-    def write_bytes(self, key: str, data: bytes) -> None:
-        """Write an object atomically: readers never see a partial object."""
+    def write_bytes(self, key: str, data: bytes, *, durable: bool = True) -> None:
+        """Write an object atomically: readers never see a partial object.
+
+        ``durable=False`` (raw pages) skips the object's own fsync; the next durable write, or
+        `make_durable`, syncs it. On S3 a completed PUT is already durable.
+        """
         path = self._path(key)
         try:
             if self.is_s3:
                 with self._fs.open_output_stream(path, compression=None) as out:
                     out.write(data)
                 return
+            if durable:
+                self.make_durable()
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             tmp = f"{path}.tmp-{uuid.uuid4().hex}"
             with open(tmp, "wb") as fh:
                 fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
+                if durable:
+                    fh.flush()
+                    os.fsync(fh.fileno())
             os.replace(tmp, path)
+            if not durable:
+                self._unsynced.append(path)
         except OSError as exc:
             raise StorageError(
                 f"cannot write {self.location(key)}: {one_line(exc)}; check the lake location and permissions"
             ) from None
+
+    def make_durable(self) -> None:
+        """The barrier: every object written so far survives a power loss once this returns.
+
+        One ``syncfs`` of the lake's filesystem where the OS has it (Linux), instead of one fsync
+        per page; elsewhere each pending file and its folder is fsynced.
+        """
+        if not self._unsynced:
+            return
+        pending, self._unsynced = self._unsynced, []
+        try:
+            if not _syncfs(self._root):
+                for path in pending:
+                    _fsync_path(path)
+                for folder in {os.path.dirname(p) for p in pending}:
+                    _fsync_path(folder)
+        except OSError as exc:
+            self._unsynced = pending + self._unsynced
+            raise StorageError(f"cannot sync {self.location()}: {one_line(exc)}") from None
 
     def create_exclusive(self, key: str, data: bytes) -> bool:
         """Create an object only if the key is free; False when it already exists.
@@ -122,6 +164,7 @@ class LakeStorage:
         try:
             if self.is_s3:
                 return _s3_put_if_absent(self.uri, path, data, self.timeout_s)
+            self.make_durable()
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             tmp = f"{path}.tmp-{uuid.uuid4().hex}"
             with open(tmp, "wb") as fh:
@@ -186,11 +229,84 @@ class LakeStorage:
         keys = [info.path[start:] for info in infos if info.type == pafs.FileType.File]
         yield from sorted(k for k in keys if ".tmp-" not in k)
 
+    def check_is_lake(self, *, missing_ok: bool = False) -> None:
+        """Fail with `NoLakeError` unless the root is a lake (or an empty folder, a lake to be).
+
+        Commands that only read (sql, report, maintain) call this first, so a typo in --lake is one
+        line naming the path instead of an empty result or an unrelated DuckDB error.
+        """
+        where = self.uri
+        try:
+            root = self._fs.get_file_info(self._root)
+            if root.type == pafs.FileType.File:
+                raise NoLakeError(f"{where} is a file, not a lake: --lake takes the lake's folder")
+            selector = pafs.FileSelector(self._root, recursive=False, allow_not_found=True)
+            names = {info.base_name for info in self._fs.get_file_info(selector)}
+        except OSError as exc:
+            raise StorageError(f"cannot reach {where}: {one_line(exc)}") from None
+        if not names and (root.type == pafs.FileType.NotFound or self.is_s3):
+            if missing_ok:
+                return
+            raise NoLakeError(
+                f"no lake at {where}: check --lake (or TWITTER_PIPELINE_LAKE), or fill it first with "
+                "`twitter-pipeline run`"
+            )
+        if names and not names & LAKE_ENTRIES:
+            raise NoLakeError(
+                f"{where} is not a lake (no raw/ or tables/ inside): check --lake (or TWITTER_PIPELINE_LAKE)"
+            )
+
+    def list_dirs(self, prefix: str) -> list[str]:
+        """Names of the folders directly under a prefix, sorted (one delimiter listing on S3).
+
+        Lets callers narrow a listing (a date, a run, a table) instead of walking every object.
+        """
+        selector = pafs.FileSelector(self._path(prefix.rstrip("/")), recursive=False, allow_not_found=True)
+        try:
+            infos = self._fs.get_file_info(selector)
+        except OSError as exc:
+            raise StorageError(f"cannot list {self.location(prefix)}: {one_line(exc)}") from None
+        return sorted(info.base_name for info in infos if info.type == pafs.FileType.Directory)
+
     def check_writable(self) -> None:
         """Fail early, with a clear message, when the lake cannot take writes."""
         probe = f"_probe/{uuid.uuid4().hex}"
         self.write_bytes(probe, b"ok")
         self.delete(probe)
+
+
+def _fsync_path(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@functools.cache
+def _syncfs_call() -> Any:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    except OSError:
+        return None
+    return getattr(libc, "syncfs", None)
+
+
+def _syncfs(root: str) -> bool:
+    """Linux ``syncfs(2)`` on the filesystem holding `root`; False where it is not available."""
+    syncfs = _syncfs_call()
+    if syncfs is None:
+        return False
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        if syncfs(fd) != 0:
+            errno = ctypes.get_errno()
+            raise OSError(errno, os.strerror(errno))
+    finally:
+        os.close(fd)
+    return True
 
 
 def _endpoint() -> str | None:
