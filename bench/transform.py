@@ -41,7 +41,7 @@ FETCHED_AT = datetime(2026, 3, 1, tzinfo=UTC)
 
 
 def run_ours(lines: list[bytes]) -> int:
-    from twitter_pipeline.extract.pages import PageRequest, RawPage
+    from twitter_pipeline.raw.pages import PageRequest, RawPage
     from twitter_pipeline.transform import iter_table_batches
 
     request = PageRequest(endpoint="import", path="bench.jsonl")

@@ -65,3 +65,9 @@ class BudgetError(PipelineError):
     """A post-read budget (per run, per month, or the project's cap) would be or was crossed."""
 
     exit_code = 9
+
+
+def one_line(exc: BaseException) -> str:
+    """The first line of an exception's message (or its type), so error lines stay one line."""
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

@@ -11,7 +11,7 @@ import pytest
 
 from tests.fixtures.emulator import EMULATOR_TEST_TOKEN
 from twitter_pipeline.emulator import constants as c
-from twitter_pipeline.extract.pages import PageRequest, RawPage
+from twitter_pipeline.raw.pages import PageRequest, RawPage
 from twitter_pipeline.transform import TABLES, pages_to_tables
 
 pytestmark = pytest.mark.integration

@@ -24,6 +24,7 @@ from twitter_pipeline.cli.progress import (
 )
 from twitter_pipeline.errors import ConfigError
 from twitter_pipeline.settings import load_settings
+from twitter_pipeline.times import parse_time
 
 if TYPE_CHECKING:  # the pipeline imports the heavy stack: load it only when a command runs
     from twitter_pipeline.pipeline import RunSummary
@@ -176,7 +177,7 @@ def backfill(
     settings = load_settings(lake=lake)
     landed.lake = settings.lake
     chosen = pipeline.resolve_source(settings, source)
-    start_at, end_at = pipeline.parse_time(start, "--start"), pipeline.parse_time(end, "--end")
+    start_at, end_at = parse_time(start, "--start"), parse_time(end, "--end")
     if start_at is None or end_at is None or start_at >= end_at:
         raise ConfigError("--start must be before --end")
     if dry_run:

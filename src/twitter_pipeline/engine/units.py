@@ -21,6 +21,7 @@ from twitter_pipeline.extract.state import Checkpoint, StateStore, Window
 from twitter_pipeline.extract.window import SearchRequest, extract_window, resolve_window
 from twitter_pipeline.raw.zone import RawZone
 from twitter_pipeline.storage import LakeStorage
+from twitter_pipeline.times import parse_utc
 from twitter_pipeline.transform import iter_table_batches
 from twitter_pipeline.transform.schema import TABLES, TableSpec
 
@@ -32,8 +33,7 @@ def parse_iso(text: str | None) -> datetime | None:
     """An ISO time from a state document (as sent to the API) → aware UTC datetime."""
     if not text:
         return None
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+    return parse_utc(text)
 
 
 def window_lease_name(kind: str, source: str, endpoint: str, query: str, window: Window) -> str:

@@ -20,7 +20,8 @@ import orjson
 from isal import igzip, isal_zlib
 
 from twitter_pipeline.errors import InputError
-from twitter_pipeline.extract.pages import PageRequest, RawPage
+from twitter_pipeline.raw.pages import PageRequest, RawPage
+from twitter_pipeline.times import parse_utc
 
 if TYPE_CHECKING:
     from twitter_pipeline.raw.zone import RawZone
@@ -125,8 +126,7 @@ def _fetched_at(data: dict, fallback: datetime) -> datetime:
     twarc = data.get("__twarc")
     if isinstance(twarc, dict) and isinstance(twarc.get("retrieved_at"), str):
         try:
-            value = datetime.fromisoformat(twarc["retrieved_at"].replace("Z", "+00:00"))
-            return value if value.tzinfo else value.replace(tzinfo=UTC)
+            return parse_utc(twarc["retrieved_at"])
         except ValueError:
             pass
     return fallback

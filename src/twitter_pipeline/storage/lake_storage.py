@@ -24,7 +24,7 @@ from typing import Any
 
 import pyarrow.fs as pafs
 
-from twitter_pipeline.errors import NoLakeError, StorageError
+from twitter_pipeline.errors import NoLakeError, StorageError, one_line
 
 # Top-level entries only a lake has: what tells a lake from any other folder.
 LAKE_ENTRIES = frozenset({"raw", "tables", "state", "_runs", "_source.json", "_leases", "staging"})
@@ -133,7 +133,7 @@ class LakeStorage:
                 self._unsynced.append(path)
         except OSError as exc:
             raise StorageError(
-                f"cannot write {self.location(key)}: {_reason(exc)}; check the lake location and permissions"
+                f"cannot write {self.location(key)}: {one_line(exc)}; check the lake location and permissions"
             ) from None
 
     def make_durable(self) -> None:
@@ -154,7 +154,7 @@ class LakeStorage:
                     _fsync_path(folder)
         except OSError as exc:
             self._unsynced = pending + self._unsynced
-            raise StorageError(f"cannot sync {self.location()}: {_reason(exc)}") from None
+            raise StorageError(f"cannot sync {self.location()}: {one_line(exc)}") from None
 
     def create_exclusive(self, key: str, data: bytes) -> bool:
         """Create an object only if the key is free; False when it already exists.
@@ -183,7 +183,7 @@ class LakeStorage:
             return True
         except OSError as exc:
             raise StorageError(
-                f"cannot write {self.location(key)}: {_reason(exc)}; check the lake location and permissions"
+                f"cannot write {self.location(key)}: {one_line(exc)}; check the lake location and permissions"
             ) from None
 
     def read_bytes(self, key: str) -> bytes:
@@ -193,13 +193,13 @@ class LakeStorage:
         except FileNotFoundError:
             raise
         except OSError as exc:
-            raise StorageError(f"cannot read {self.location(key)}: {_reason(exc)}") from None
+            raise StorageError(f"cannot read {self.location(key)}: {one_line(exc)}") from None
 
     def exists(self, key: str) -> bool:
         try:
             return self._fs.get_file_info(self._path(key)).type != pafs.FileType.NotFound
         except OSError as exc:
-            raise StorageError(f"cannot reach {self.location(key)}: {_reason(exc)}") from None
+            raise StorageError(f"cannot reach {self.location(key)}: {one_line(exc)}") from None
 
     def delete(self, key: str) -> None:
         try:
@@ -207,7 +207,7 @@ class LakeStorage:
         except FileNotFoundError:
             pass
         except OSError as exc:
-            raise StorageError(f"cannot delete {self.location(key)}: {_reason(exc)}") from None
+            raise StorageError(f"cannot delete {self.location(key)}: {one_line(exc)}") from None
 
     def delete_prefix(self, prefix: str) -> None:
         """Remove everything under a prefix (staging cleanup); a missing prefix is fine."""
@@ -219,7 +219,7 @@ class LakeStorage:
         except FileNotFoundError:
             pass
         except OSError as exc:
-            raise StorageError(f"cannot delete {self.location(prefix)}: {_reason(exc)}") from None
+            raise StorageError(f"cannot delete {self.location(prefix)}: {one_line(exc)}") from None
 
     def list(self, prefix: str) -> Iterator[str]:
         """Keys under a prefix, sorted, relative to the lake root (missing prefix → nothing)."""
@@ -227,7 +227,7 @@ class LakeStorage:
         try:
             infos = self._fs.get_file_info(selector)
         except OSError as exc:
-            raise StorageError(f"cannot list {self.location(prefix)}: {_reason(exc)}") from None
+            raise StorageError(f"cannot list {self.location(prefix)}: {one_line(exc)}") from None
         start = len(self._root) + 1
         keys = [info.path[start:] for info in infos if info.type == pafs.FileType.File]
         yield from sorted(k for k in keys if ".tmp-" not in k)
@@ -246,7 +246,7 @@ class LakeStorage:
             selector = pafs.FileSelector(self._root, recursive=False, allow_not_found=True)
             names = {info.base_name for info in self._fs.get_file_info(selector)}
         except OSError as exc:
-            raise StorageError(f"cannot reach {where}: {_reason(exc)}") from None
+            raise StorageError(f"cannot reach {where}: {one_line(exc)}") from None
         if not names and (root.type == pafs.FileType.NotFound or self.is_s3):
             if missing_ok:
                 return
@@ -268,7 +268,7 @@ class LakeStorage:
         try:
             infos = self._fs.get_file_info(selector)
         except OSError as exc:
-            raise StorageError(f"cannot list {self.location(prefix)}: {_reason(exc)}") from None
+            raise StorageError(f"cannot list {self.location(prefix)}: {one_line(exc)}") from None
         return sorted(info.base_name for info in infos if info.type == pafs.FileType.Directory)
 
     def check_writable(self) -> None:
@@ -350,7 +350,7 @@ def _s3_filesystem(uri: str, timeout_s: float = 60.0) -> tuple[pafs.FileSystem, 
     try:
         fs = pafs.S3FileSystem(**kwargs)
     except (OSError, ValueError) as exc:
-        raise StorageError(f"cannot open {uri}: {_reason(exc)}") from None
+        raise StorageError(f"cannot open {uri}: {one_line(exc)}") from None
     return fs, rest.rstrip("/")
 
 
@@ -376,9 +376,3 @@ def _s3_put_if_absent(uri: str, path: str, data: bytes, timeout_s: float) -> boo
     except BotoCoreError as exc:
         raise OSError(str(exc)) from None
     return True
-
-
-def _reason(exc: BaseException) -> str:
-    """First line of an OS/Arrow error, so messages stay on one line."""
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__

@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from twitter_pipeline.extract.pages import RawPage
+from twitter_pipeline.raw.pages import RawPage
 from twitter_pipeline.transform.columns import (
     Column,
     explode,
