@@ -16,14 +16,14 @@ pytestmark = pytest.mark.integration
 
 
 def _interrupt_after_pages(lake: Path, signum: int, pages: int = 3) -> subprocess.CompletedProcess[str]:
-    """Start `run`, wait until `pages` search pages have arrived (info log lines), then send `signum`."""
+    """Start `run`, wait until `pages` responses have arrived (info log lines), then send `signum`."""
     args = [*CLI, "--log-level", "info", "run", "--lake", str(lake)]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean_env())
     assert proc.stderr is not None
     seen: list[str] = []
     for line in proc.stderr:
         seen.append(line)
-        if sum("search/recent -> 200" in s for s in seen) >= pages:  # search pages, not counts
+        if sum("/search/recent -> 200" in s for s in seen) >= pages:  # pages, not counts or usage
             proc.send_signal(signum)
             break
     out, err = proc.communicate(timeout=60)

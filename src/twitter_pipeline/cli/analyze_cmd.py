@@ -103,8 +103,8 @@ def report(
     from twitter_pipeline.analyze.report import build_report, write_report
     from twitter_pipeline.cli.progress import err_console
     from twitter_pipeline.errors import ConfigError
-    from twitter_pipeline.pipeline import parse_time
     from twitter_pipeline.storage import LakeStorage
+    from twitter_pipeline.times import parse_time
 
     start_at, end_at = parse_time(start, "--start"), parse_time(end, "--end")
     if start_at and end_at and start_at >= end_at:

@@ -103,6 +103,7 @@ def run_named(
     max_pages: int | None,
     force: bool,
     quality: bool,
+    max_posts: int | None = None,
     fmt: str = "table",
 ) -> None:
     """Run the named collections one after another; exit non-zero naming every one that failed."""
@@ -140,6 +141,7 @@ def run_named(
                     force=force,
                     quality=quality,
                     on_progress=on_progress,
+                    max_posts=max_posts,
                 )
                 progress.update(task, status=summary.status)
             summaries.append(summary)
@@ -162,6 +164,7 @@ def backfill_named(
     end: Any,
     every: timedelta,
     quality: bool,
+    max_posts: int | None = None,
     fmt: str = "table",
 ) -> None:
     """Backfill one collection window by window (complete windows are skipped)."""
@@ -192,6 +195,7 @@ def backfill_named(
             every,
             source=source,
             quality=quality,
+            max_posts=max_posts,
             on_window=on_window,
             on_wait=lambda s, u=None, r="": show_wait(lambda t: progress.update(task, status=t), s, u, r),
         )

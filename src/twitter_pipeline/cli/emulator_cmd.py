@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import signal
 import threading
-from datetime import datetime
 from types import FrameType
 
 import typer
@@ -14,6 +13,7 @@ from twitter_pipeline.emulator import constants as c
 from twitter_pipeline.emulator.config import EmulatorConfig
 from twitter_pipeline.emulator.server import EmulatorServer
 from twitter_pipeline.errors import ConfigError
+from twitter_pipeline.times import parse_utc
 
 
 @app.command()
@@ -92,7 +92,7 @@ def emulator(
     X_API_BASE_URL=<printed URL>.
     """
     try:
-        start = datetime.fromisoformat(world_start.replace("Z", "+00:00"))
+        start = parse_utc(world_start)
     except ValueError as exc:
         raise ConfigError(
             f"--world-start {world_start!r} is not an RFC 3339 time: use e.g. 2026-01-01T00:00:00Z"

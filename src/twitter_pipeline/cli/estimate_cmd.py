@@ -144,7 +144,7 @@ def summary_rows(result: Any) -> dict[str, Any]:
         "posts": f"{result.posts:,}",
         "windows": len(result.windows),
         "search requests": f"{result.requests:,} (+{result.count_requests} counts, which read no post)",
-        "expected wall time": _duration(result.wall_seconds) + " under the rate limits",
+        "expected wall time": f"≈{_duration(result.wall_seconds)} under the rate limits",
         "cost": f"${result.cost:,.2f} at ${result.price_per_post:g} per post read",
     }
     usage = result.usage

@@ -24,6 +24,7 @@ from twitter_pipeline.cli.progress import (
 )
 from twitter_pipeline.errors import ConfigError
 from twitter_pipeline.settings import load_settings
+from twitter_pipeline.times import parse_time
 
 if TYPE_CHECKING:  # the pipeline imports the heavy stack: load it only when a command runs
     from twitter_pipeline.pipeline import RunSummary
@@ -39,6 +40,11 @@ SOURCE_HELP = (
     "started for the run). Default: api when X_BEARER_TOKEN is set, otherwise emulator."
 )
 ENDPOINT_HELP = "'recent' (last 7 days) or 'all' (full archive; needs an access level that allows it)."
+MAX_POSTS_HELP = (
+    "Budget: read at most this many posts in this run. A window whose estimate does not fit is not "
+    "started; reads are counted page by page. Default: TWITTER_PIPELINE_MAX_POSTS_PER_RUN (none)."
+)
+DRY_RUN_HELP = "Print the estimate (posts, requests, time, cost) and fetch no post."
 COLLECTION_HELP = (
     "Run a named collection from the collections file (its query or accounts, endpoint, fields and "
     "state) instead of --query; repeat for several."
@@ -82,6 +88,8 @@ def run(
     no_quality: bool = typer.Option(
         False, "--no-quality", help="Skip the data-quality checks after loading."
     ),
+    max_posts: int | None = typer.Option(None, "--max-posts", min=1, help=MAX_POSTS_HELP),
+    dry_run: bool = typer.Option(False, "--dry-run", help=DRY_RUN_HELP),
     fmt: str = format_option("the run summary"),
 ) -> None:
     """Fetch one window of posts into the raw zone, then load it into the lake's tables."""
@@ -91,6 +99,9 @@ def run(
     settings = load_settings(lake=lake)
     landed.lake = settings.lake
     chosen = pipeline.resolve_source(settings, source)
+    if dry_run:
+        _dry_run(settings, chosen, query, collection, config, start, end, None, endpoint, max_posts, fmt)
+        return
     if chosen == "emulator":
         err_console.print(
             "[cyan]source: built-in X API emulator: synthetic posts[/] "
@@ -110,6 +121,7 @@ def run(
             max_pages=max_pages,
             force=force,
             quality=not no_quality,
+            max_posts=max_posts,
             fmt=fmt,
         )
         return
@@ -124,6 +136,7 @@ def run(
         max_pages=max_pages,
         force=force,
         quality=not no_quality,
+        max_posts=max_posts,
     )
     _print_summary(summary, fmt)
 
@@ -152,6 +165,8 @@ def backfill(
         help="Backfill this named collection from the collections file.",
     ),
     config: str | None = typer.Option(None, "--config", metavar="FILE", help=CONFIG_HELP),
+    max_posts: int | None = typer.Option(None, "--max-posts", min=1, metavar="N", help=MAX_POSTS_HELP),
+    dry_run: bool = typer.Option(False, "--dry-run", help=DRY_RUN_HELP),
     fmt: str = format_option("the backfill summary"),
 ) -> None:
     """Fetch a time range window by window; windows already complete are skipped."""
@@ -162,9 +177,14 @@ def backfill(
     settings = load_settings(lake=lake)
     landed.lake = settings.lake
     chosen = pipeline.resolve_source(settings, source)
-    start_at, end_at = pipeline.parse_time(start, "--start"), pipeline.parse_time(end, "--end")
+    start_at, end_at = parse_time(start, "--start"), parse_time(end, "--end")
     if start_at is None or end_at is None or start_at >= end_at:
         raise ConfigError("--start must be before --end")
+    if dry_run:
+        names = [collection] if collection else None
+        every_delta = parse_every(every)
+        _dry_run(settings, chosen, query, names, config, start, end, every_delta, endpoint, max_posts, fmt)
+        return
     if collection:
         from twitter_pipeline.cli import collections_cmd
 
@@ -178,6 +198,7 @@ def backfill(
             end=end_at,
             every=parse_every(every),
             quality=not no_quality,
+            max_posts=max_posts,
             fmt=fmt,
         )
         return
@@ -204,6 +225,7 @@ def backfill(
             source=chosen,
             quality=not no_quality,
             on_window=on_window,
+            max_posts=max_posts,
             on_wait=lambda s, u=None, r="": show_wait(lambda t: progress.update(task, status=t), s, u, r),
         )
     totals["lake"] = settings.lake
@@ -239,6 +261,46 @@ def import_(
 
         summary = pipeline.import_files(settings, files, on_progress=on_progress, quality=not no_quality)
     _print_summary(summary, fmt)
+
+
+def _dry_run(
+    settings: Any,
+    source: str,
+    query: str | None,
+    collections: list[str] | None,
+    config: str | None,
+    start: str | None,
+    end: str | None,
+    every: timedelta | None,
+    endpoint: str,
+    max_posts: int | None,
+    fmt: str = "table",
+) -> None:
+    """What the run would read, per query or collection; nothing is fetched and the lake is not written."""
+    from twitter_pipeline import cost
+    from twitter_pipeline.cli.estimate_cmd import show
+
+    options: dict[str, Any] = {"start": start, "end": end, "every": every, "source": source}
+    options.update(max_posts=max_posts, polling=not (start or end))
+    estimates: list[Any] = []
+    if collections:
+        from twitter_pipeline.collections import load_collections
+
+        loaded = load_collections(config)
+        for name in dict.fromkeys(collections):
+            item = loaded.get(name)
+            if item.kind != "search":
+                err_console.print(f"collection {name}: account timelines cannot be counted (set max_posts)")
+                continue
+            estimates.append(cost.estimate(settings, collection=item, **{**options, "polling": False}))
+    else:
+        estimates.append(cost.estimate(settings, query=query, endpoint=endpoint, **options))
+    if fmt == "json":
+        print_json({"dry_run": True, "estimates": [e.to_dict() for e in estimates]})
+        return
+    for found in estimates:
+        show(found)
+    out_console.print("dry run: no post was fetched")
 
 
 def parse_every(text: str) -> timedelta:
@@ -284,6 +346,9 @@ def _print_summary(summary: RunSummary, fmt: str = "table") -> None:
         "posts": summary.posts,
         "users": summary.users,
         "api errors": api_errors_text(summary.errors, summary.table_rows),
+        "posts read": f"{summary.posts_read} (estimate {summary.posts_estimated})"
+        if summary.posts_estimated is not None
+        else summary.posts_read,
         "seconds": summary.seconds,
         "complete": "yes" if summary.complete else "no (run again to continue)",
         "lake": summary.lake,

@@ -17,7 +17,7 @@ import httpx
 import orjson
 from tenacity import RetryCallState
 
-from twitter_pipeline.errors import ApiError, AuthError, ConfigError, UsageCapError
+from twitter_pipeline.errors import ApiError, ApiUnreachableError, AuthError, ConfigError, UsageCapError
 from twitter_pipeline.extract.rate_limit import Clock, OnWait, RateLimiter, Sleep
 from twitter_pipeline.extract.retry import (
     ConnectFailure,
@@ -162,7 +162,7 @@ class Transport:
             except ConnectFailure as exc:
                 if not self._reached:
                     self._given_up = True  # later requests (search after counts) try once, not again
-                    raise ApiError(
+                    raise ApiUnreachableError(
                         f"cannot reach the X API at {self.base_url} ({exc.reason}): check X_API_BASE_URL "
                         "(unset means https://api.x.com) and the network or proxy"
                     ) from None
