@@ -61,6 +61,7 @@ def parse_files(paths: list[Path]) -> ParsedImport:
             lines = [(int(p.request.params["line"]), p.body) for p in pages]
         else:
             lines = archive.archive_lines(path)
+            archive.require_pages(path, len(lines))
             mtime = archive.file_mtime(path)
             pages = [
                 archive.import_page(path, n, line, _fetched_at(path, n, line, mtime)) for n, line in lines

@@ -187,12 +187,15 @@ def scan_archive(path: str | Path, post_ids: set[str] | None = None) -> ScannedF
         scanned.errors += len(page_errors) if isinstance(page_errors, list) else 0
         if single:
             bodies.append(body)
-    if not scanned.lines:
-        raise InputError(f"{path}: empty file (no pages in it); check that the export finished")
     scanned.bodies = bodies if single else None
-    if not scanned.lines:
-        raise InputError(f"{path}: empty file (no pages in it); check that the export finished")
+    require_pages(path, len(scanned.lines))
     return scanned
+
+
+def require_pages(path: Path, count: int) -> None:
+    """An archive with no pages is a failed export, not a successful import of nothing."""
+    if count == 0:
+        raise InputError(f"{path}: empty file (no pages in it); check that the export finished")
 
 
 def _check_file(path: Path) -> None:
