@@ -51,3 +51,26 @@ def test_bad_base_url_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("X_API_BASE_URL", "api.x.com")
     with pytest.raises(ConfigError, match=r"^X_API_BASE_URL is invalid"):
         load_settings()
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-5"])
+def test_a_bad_storage_timeout_is_one_line_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path, value: str
+) -> None:
+    """It used to fall back to 60 silently; now every reader (a run, a bare LakeStorage) refuses it."""
+    from twitter_pipeline.storage import LakeStorage
+
+    monkeypatch.setenv("TWITTER_PIPELINE_STORAGE_TIMEOUT", value)
+    with pytest.raises(ConfigError, match=r"^TWITTER_PIPELINE_STORAGE_TIMEOUT is invalid: ") as err:
+        LakeStorage(str(tmp_path))
+    assert "\n" not in str(err.value)
+    with pytest.raises(ConfigError, match="TWITTER_PIPELINE_STORAGE_TIMEOUT"):
+        load_settings()
+
+
+def test_storage_timeout_reaches_the_storage(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    from twitter_pipeline.storage import LakeStorage
+
+    monkeypatch.setenv("TWITTER_PIPELINE_STORAGE_TIMEOUT", "7.5")
+    assert LakeStorage(str(tmp_path)).timeout_s == 7.5
+    assert load_settings().storage_timeout == 7.5

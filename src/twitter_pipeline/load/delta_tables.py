@@ -18,11 +18,11 @@ from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundErr
 
 from twitter_pipeline.errors import StorageError, one_line
 from twitter_pipeline.storage import LakeStorage
+from twitter_pipeline.storage.lake_storage import TABLES_PREFIX
 from twitter_pipeline.transform.schema import TableSpec
 
 log = logging.getLogger(__name__)
 
-TABLES_PREFIX = "tables"
 MAX_COMMIT_ATTEMPTS = 8
 
 
