@@ -31,6 +31,7 @@ SECTIONS = [
     "places",
     "api-errors",
     "quality",
+    "spending",
 ]
 
 

@@ -420,6 +420,18 @@ def api_errors(lake: LakeConnection, limit: int = 10) -> pa.Table:
     return lake.query(sql, {"limit": limit})
 
 
+def reads_per_day(lake: LakeConnection) -> pa.Table:
+    """Billed post reads per UTC day from the `usage` table, with the estimates and budgets of those runs."""
+    return lake.query(
+        """
+        SELECT day, sum(posts_read) AS posts_read, sum(posts_estimated) AS posts_estimated,
+               count(*) AS runs, count(*) FILTER (WHERE stopped_by_budget) AS stopped,
+               max(max_posts_per_run) AS max_posts_per_run, max(max_posts_per_month) AS max_posts_per_month
+        FROM usage GROUP BY day ORDER BY day
+        """
+    )
+
+
 def table_counts(lake: LakeConnection, names: Iterable[str] | None = None) -> dict[str, int]:
     """Rows per lake table (whole tables, not windowed): the report header's inventory."""
     out: dict[str, int] = {}

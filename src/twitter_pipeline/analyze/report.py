@@ -351,6 +351,39 @@ def _quality(lake: LakeConnection) -> Section:
     return Section("quality", "Data quality", body, note=summary, wide=True)
 
 
+def _spending(lake: LakeConnection) -> Section:
+    title = "Post reads and budget"
+    if not lake.has("usage"):
+        body = _empty(
+            "No post reads recorded in this lake yet: every run records what it read in the usage table."
+        )
+        return Section("spending", title, body, wide=True)
+    rows = queries.reads_per_day(lake).to_pylist()
+    if not rows:
+        return Section("spending", title, _empty("The usage table is empty."), wide=True)
+    budget = next((r["max_posts_per_month"] for r in reversed(rows) if r["max_posts_per_month"]), None)
+    days = [datetime(r["day"].year, r["day"].month, r["day"].day, tzinfo=UTC) for r in rows]
+    svg = charts.reads_vs_budget(days, [int(r["posts_read"] or 0) for r in rows], budget)
+    this_month = [
+        r for r in rows if (r["day"].year, r["day"].month) == (rows[-1]["day"].year, rows[-1]["day"].month)
+    ]
+    used = sum(int(r["posts_read"] or 0) for r in this_month)
+    note = f"{used:,} posts read in {rows[-1]['day']:%B %Y}" + (
+        f" of a {budget:,} monthly budget ({_pct(used, budget)})" if budget else " (no monthly budget set)"
+    )
+    table = _table(
+        [("day", ""), ("posts read", "num"), ("estimated", "num"), ("runs", "num"),
+         ("stopped by budget", "num"), ("per-run budget", "num")],
+        [
+            [r["day"], _n(r["posts_read"]), _n(r["posts_estimated"]), _n(r["runs"]), _n(r["stopped"]),
+             _n(r["max_posts_per_run"]) if r["max_posts_per_run"] else "–"]
+            for r in reversed(rows[-14:])
+        ],
+    )  # fmt: skip
+    body = _figure(svg, "Post reads per day against the monthly budget") + table
+    return Section("spending", title, body, note=note, wide=True)
+
+
 # -- page -----------------------------------------------------------------------------------------
 def build_report(
     lake: LakeStorage | str,
@@ -411,6 +444,7 @@ def build_report(
             _places(con, start, end, int(head["geotagged_posts"]), posts),
             _api_errors(con),
             _quality(con),
+            _spending(con),
         ]
     page = _page(title, storage.uri, start, end, now or datetime.now(UTC), head, counts, sections)
     seconds = round(time.monotonic() - started, 2)

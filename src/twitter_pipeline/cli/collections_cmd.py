@@ -12,6 +12,7 @@ from rich.table import Table
 from twitter_pipeline.cli.app import app
 from twitter_pipeline.cli.interrupt import landed
 from twitter_pipeline.cli.progress import (
+    api_errors_text,
     check_format,
     format_option,
     out_console,
@@ -39,8 +40,8 @@ LAKE_HELP = (
 
 @app.command("collections")
 def collections_(
-    config: str | None = typer.Option(None, "--config", help=CONFIG_HELP),
-    lake: str | None = typer.Option(None, "--lake", help=LAKE_HELP),
+    config: str | None = typer.Option(None, "--config", metavar="FILE", help=CONFIG_HELP),
+    lake: str | None = typer.Option(None, "--lake", metavar="URI", help=LAKE_HELP),
     fmt: str = format_option("one row per collection"),
     as_json: bool = typer.Option(False, "--json", hidden=True, help="JSON lines (one object per line)."),
 ) -> None:
@@ -102,6 +103,7 @@ def run_named(
     max_pages: int | None,
     force: bool,
     quality: bool,
+    max_posts: int | None = None,
     fmt: str = "table",
 ) -> None:
     """Run the named collections one after another; exit non-zero naming every one that failed."""
@@ -139,6 +141,7 @@ def run_named(
                     force=force,
                     quality=quality,
                     on_progress=on_progress,
+                    max_posts=max_posts,
                 )
                 progress.update(task, status=summary.status)
             summaries.append(summary)
@@ -161,6 +164,7 @@ def backfill_named(
     end: Any,
     every: timedelta,
     quality: bool,
+    max_posts: int | None = None,
     fmt: str = "table",
 ) -> None:
     """Backfill one collection window by window (complete windows are skipped)."""
@@ -197,6 +201,7 @@ def backfill_named(
             every,
             source=source,
             quality=quality,
+            max_posts=max_posts,
             on_window=on_window,
             on_wait=lambda s, u=None, r="": show_wait(lambda t: progress.update(task, status=t), s, u, r),
         )
@@ -220,7 +225,11 @@ def print_collection_summary(summary: Any) -> None:
     if summary.kind == "accounts":
         rows["accounts"] = f"{summary.accounts} resolved, {summary.lookups} looked up"
     rows.update(
-        {"api errors": summary.errors, "newest_id": summary.newest_id or "-", "seconds": summary.seconds}
+        {
+            "api errors": api_errors_text(summary.errors, summary.table_rows),
+            "newest_id": summary.newest_id or "-",
+            "seconds": summary.seconds,
+        }
     )
     if summary.table_rows:
         rows["rows merged"] = ", ".join(f"{k}={v}" for k, v in summary.table_rows.items() if v)

@@ -18,16 +18,22 @@ from twitter_pipeline.times import parse_utc
 
 @app.command()
 def emulator(
-    port: int = typer.Option(8750, "--port", "-p", help="TCP port to listen on (0 picks a free one)."),
+    port: int = typer.Option(
+        8750, "--port", "-p", metavar="PORT", help="TCP port to listen on (0 picks a free one)."
+    ),
     host: str = typer.Option(
         "127.0.0.1",
         "--host",
+        metavar="ADDRESS",
         help="Address to bind. Loopback by default; anything else exposes the emulator.",
     ),
-    seed: int = typer.Option(c.DEFAULT_SEED, "--seed", help="World seed: same seed, same posts, same bytes."),
+    seed: int = typer.Option(
+        c.DEFAULT_SEED, "--seed", metavar="N", help="World seed: same seed, same posts, same bytes."
+    ),
     token: str | None = typer.Option(
         None,
         "--token",
+        metavar="TOKEN",
         envvar="X_EMULATOR_TOKEN",
         show_envvar=True,
         help="Bearer token clients must send. Default: any non-empty token is accepted.",

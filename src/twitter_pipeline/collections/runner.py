@@ -368,6 +368,7 @@ def run_collection(
     on_wait: Callable[..., None] | None = None,
     now: datetime | None = None,
     max_posts: int | None = None,
+    guard: Any = None,
 ) -> CollectionRunSummary:
     """Extract and load one collection through the run engine; raises `PipelineError` after recording it.
 
@@ -389,14 +390,15 @@ def run_collection(
             unit = CollectionUnit(
                 storage, api, chosen, collection, summary, start_at, end_at, max_pages, force, now
             )
-            guard = build_guard(
-                storage,
-                settings,
-                max_posts=max_posts,
-                collection=collection.name,
-                collection_max=collection.max_posts,
-            )
-            add_project_cap(guard, api)
+            if guard is None:
+                guard = build_guard(
+                    storage,
+                    settings,
+                    max_posts=max_posts,
+                    collection=collection.name,
+                    collection_max=collection.max_posts,
+                )
+                add_project_cap(guard, api)
             outcome = run_unit(storage, unit, quality=quality, on_progress=on_progress, guard=guard)
     except Exception as exc:
         state.write_record(last_run_at=_now(), last_status=FAILED, last_error=one_line(exc))
@@ -514,11 +516,22 @@ def backfill_collection(
     **options: Any,
 ) -> list[CollectionRunSummary]:
     """Run the collection window by window over [start, end); complete windows are skipped."""
+    from twitter_pipeline.budget.limits import add_project_cap, build_guard
     from twitter_pipeline.extract.window import split_windows
 
     source = pipeline.resolve_source(settings, options.pop("source", None))
     summaries = []
     with _client(settings, source, None, options.pop("on_wait", None)) as api:
+        # One budget for the whole backfill, as `pipeline.backfill` has.
+        guard = build_guard(
+            pipeline.lake_for_source(settings, source),
+            settings,
+            max_posts=options.pop("max_posts", None),
+            collection=collection.name,
+            collection_max=collection.max_posts,
+        )
+        add_project_cap(guard, api)
+        options["guard"] = guard
         for window_start, window_end in split_windows(start, end, every):
             summary = run_collection(
                 settings, collection, source=source, start=window_start, end=window_end, client=api, **options

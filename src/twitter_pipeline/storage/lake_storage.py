@@ -35,6 +35,8 @@ TABLES_PREFIX = "tables"
 # Top-level entries only a lake has: what tells a lake from any other folder.
 LAKE_ENTRIES = frozenset({"raw", TABLES_PREFIX, "state", "_runs", "_source.json", "_leases", "staging"})
 
+SYNCFS_FROM_FILES = 16  # pending files from which one filesystem sync beats an fsync per file
+
 
 class LakeStorage:
     """A lake root (local path or ``s3://bucket/prefix``) and atomic object I/O under it."""
@@ -137,14 +139,15 @@ class LakeStorage:
     def make_durable(self) -> None:
         """The barrier: every object written so far survives a power loss once this returns.
 
-        One ``syncfs`` of the lake's filesystem where the OS has it (Linux), instead of one fsync
-        per page; elsewhere each pending file and its folder is fsynced.
+        Many pending pages (an import): one ``syncfs`` of the lake's filesystem where the OS has it
+        (Linux). A few (a fetch loop's page before its checkpoint), or no ``syncfs``: each pending
+        file and its folder is fsynced, which touches only our files.
         """
         if not self._unsynced:
             return
         pending, self._unsynced = self._unsynced, []
         try:
-            if not _syncfs(self._root):
+            if len(pending) < SYNCFS_FROM_FILES or not _syncfs(self._root):
                 for path in pending:
                     _fsync_path(path)
                 for folder in {os.path.dirname(p) for p in pending}:

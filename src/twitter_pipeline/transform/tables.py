@@ -226,9 +226,16 @@ def _post_columns(posts: ArrowColumn, fetched_at: ArrowColumn) -> dict[str, Arro
         "edits_remaining": get(posts, "edit_controls", "edits_remaining"),
         "withheld_copyright": get(posts, "withheld", "copyright"),
         "withheld_country_codes": get(posts, "withheld", "country_codes"),
-        "withheld_scope": get(posts, "withheld", "scope"),
+        "withheld_scope": _old_spelling(get(posts, "withheld", "scope"), {"post": "tweet"}),
         "fetched_at": fetched_at,
     }
+
+
+def _old_spelling(values: ArrowColumn, renames: dict[str, str]) -> ArrowColumn:
+    """Values 2.167 renamed (withheld scope ``post``) in the older spelling, like the column names."""
+    for new, old in renames.items():
+        values = pc.if_else(pc.equal(values, new), pa.scalar(old), values)
+    return values
 
 
 def _users(users: ArrowColumn, fetched_at: ArrowColumn) -> dict[str, ArrowColumn]:
