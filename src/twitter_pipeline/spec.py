@@ -11,6 +11,35 @@ TIMELINE_MAX_RESULTS = (5, 100)  # /2/users/{id}/tweets
 SEARCH_DEFAULT_MAX_RESULTS = 10  # what the API returns when max_results is not sent
 
 
+# The field enums both spec versions share (MediaFieldsParameter, PlaceFieldsParameter, PollFieldsParameter)
+MEDIA_FIELDS: tuple[str, ...] = (
+    "alt_text",
+    "duration_ms",
+    "height",
+    "media_key",
+    "non_public_metrics",
+    "organic_metrics",
+    "preview_image_url",
+    "promoted_metrics",
+    "public_metrics",
+    "type",
+    "url",
+    "variants",
+    "width",
+)
+PLACE_FIELDS: tuple[str, ...] = (
+    "contained_within",
+    "country",
+    "country_code",
+    "full_name",
+    "geo",
+    "id",
+    "name",
+    "place_type",
+)
+POLL_FIELDS: tuple[str, ...] = ("duration_minutes", "end_datetime", "id", "options", "voting_status")
+
+
 def check_max_results(value: int, bounds: tuple[int, int], what: str) -> int:
     """`value` when inside `bounds`, else a ValueError naming the allowed range (callers word the error)."""
     low, high = bounds

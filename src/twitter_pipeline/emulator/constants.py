@@ -164,32 +164,10 @@ USER_FIELDS_V167: tuple[str, ...] = (
     "withheld",
 )
 USER_EXPANSIONS_V167: tuple[str, ...] = ("affiliation", "most_recent_post_id", "pinned_post_id")
-MEDIA_FIELDS: tuple[str, ...] = (
-    "alt_text",
-    "duration_ms",
-    "height",
-    "media_key",
-    "non_public_metrics",
-    "organic_metrics",
-    "preview_image_url",
-    "promoted_metrics",
-    "public_metrics",
-    "type",
-    "url",
-    "variants",
-    "width",
-)
-PLACE_FIELDS: tuple[str, ...] = (
-    "contained_within",
-    "country",
-    "country_code",
-    "full_name",
-    "geo",
-    "id",
-    "name",
-    "place_type",
-)
-POLL_FIELDS: tuple[str, ...] = ("duration_minutes", "end_datetime", "id", "options", "voting_status")
+# media, place and poll fields: the same enums in both spec versions (twitter_pipeline.spec)
+MEDIA_FIELDS = spec.MEDIA_FIELDS
+PLACE_FIELDS = spec.PLACE_FIELDS
+POLL_FIELDS = spec.POLL_FIELDS
 
 # 2.167's `post.fields` enum omits fields its own `Post` schema carries (author_id, referenced_posts, …);
 # real clients ask for them, so the emulator accepts them too.
