@@ -7,12 +7,14 @@ Empty variables mean "use the default" (an empty lake path must never become ``/
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from twitter_pipeline.errors import ConfigError
+from twitter_pipeline.times import as_utc
 
 DEFAULT_API_BASE_URL = "https://api.x.com"
 DEFAULT_LAKE = "./lake"
@@ -95,7 +97,7 @@ class Settings(StorageSettings):
         return self.bearer_token is not None and bool(self.bearer_token.get_secret_value().strip())
 
 
-_Model = TypeVar("_Model", bound=StorageSettings)
+_Model = TypeVar("_Model", bound=BaseSettings)
 
 _ENV_NAMES = {
     "bearer_token": "X_BEARER_TOKEN",
@@ -107,6 +109,11 @@ _ENV_NAMES = {
     "max_posts_per_run": "TWITTER_PIPELINE_MAX_POSTS_PER_RUN",
     "max_posts_per_month": "TWITTER_PIPELINE_MAX_POSTS_PER_MONTH",
     "storage_timeout": "TWITTER_PIPELINE_STORAGE_TIMEOUT",
+    "schedule": "TWITTER_PIPELINE_SCHEDULE",
+    "collections_schedule": "TWITTER_PIPELINE_COLLECTIONS_SCHEDULE",
+    "start_date": "TWITTER_PIPELINE_START_DATE",
+    "catchup": "TWITTER_PIPELINE_CATCHUP",
+    "max_active_runs": "TWITTER_PIPELINE_MAX_ACTIVE_RUNS",
 }
 
 
@@ -120,6 +127,45 @@ def load_settings(**overrides: object) -> Settings:
     if not settings.lake:
         settings.lake = DEFAULT_LAKE
     return settings
+
+
+class DagSettings(BaseSettings):
+    """What the Airflow DAG files read when Airflow parses them: read once, here, and validated."""
+
+    model_config = SettingsConfigDict(env_ignore_empty=True, extra="ignore", populate_by_name=True)
+
+    lake: str = Field(default=DEFAULT_LAKE, validation_alias=AliasChoices("TWITTER_PIPELINE_LAKE", "lake"))
+    schedule: str = Field(
+        default="@hourly", validation_alias=AliasChoices("TWITTER_PIPELINE_SCHEDULE", "schedule")
+    )
+    collections_schedule: str = Field(
+        default="@hourly",
+        validation_alias=AliasChoices("TWITTER_PIPELINE_COLLECTIONS_SCHEDULE", "collections_schedule"),
+    )
+    start_date: datetime = Field(
+        default=datetime(2026, 1, 1, tzinfo=UTC),
+        validation_alias=AliasChoices("TWITTER_PIPELINE_START_DATE", "start_date"),
+    )
+    catchup: bool = Field(default=False, validation_alias=AliasChoices("TWITTER_PIPELINE_CATCHUP", "catchup"))
+    max_active_runs: int = Field(
+        default=2, ge=1, validation_alias=AliasChoices("TWITTER_PIPELINE_MAX_ACTIVE_RUNS", "max_active_runs")
+    )
+
+    @field_validator("lake", "schedule", "collections_schedule")
+    @classmethod
+    def _blank_is_default(cls, value: str, info: ValidationInfo) -> str:
+        default = cls.model_fields[info.field_name or ""].default
+        return value.strip() or str(default)
+
+    @field_validator("start_date")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        return as_utc(value)
+
+
+def load_dag_settings() -> DagSettings:
+    """The DAG files' settings; a bad value is one `ConfigError` line (an import error in Airflow)."""
+    return _validated(DagSettings, {})
 
 
 def load_storage_settings() -> StorageSettings:
