@@ -14,7 +14,7 @@ from typing import Any
 import pyarrow as pa
 from deltalake import CommitProperties, DeltaTable
 from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential, wait_random
 
 from twitter_pipeline.errors import StorageError, one_line
 from twitter_pipeline.storage import LakeStorage
@@ -125,7 +125,7 @@ def merge_into(
     retrying = Retrying(
         retry=retry_if_exception_type(CommitFailedError),
         stop=stop_after_attempt(MAX_COMMIT_ATTEMPTS),
-        wait=wait_exponential_jitter(initial=0.4, max=5.0),
+        wait=wait_exponential(multiplier=0.4, max=5.0) + wait_random(0, 0.4),
         before_sleep=lambda state: log.info(
             "commit conflict on %s (attempt %d): merging again", spec.name, state.attempt_number
         ),
