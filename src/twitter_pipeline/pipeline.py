@@ -23,6 +23,7 @@ from twitter_pipeline.extract.window import SearchRequest
 from twitter_pipeline.logs import event, register_secret
 from twitter_pipeline.settings import DEFAULT_LAKE, Settings
 from twitter_pipeline.storage import LakeStorage
+from twitter_pipeline.times import parse_time
 
 logger = logging.getLogger("twitter_pipeline.pipeline")
 
@@ -108,24 +109,6 @@ def resolve_query(settings: Settings, query: str | None, source: Source) -> str:
 
         return DEMO_QUERY
     raise ConfigError("no search query: pass --query or set TWITTER_PIPELINE_QUERY")
-
-
-def parse_time(value: str | datetime | None, name: str) -> datetime | None:
-    """ISO 8601 → aware UTC datetime; a naive time is taken as UTC."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        moment = value
-    else:
-        try:
-            moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        except ValueError:
-            raise ConfigError(
-                f"{name} {value!r} is not an ISO 8601 time: use e.g. 2026-11-26T10:00:00Z"
-            ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
 
 
 def parse_run_bounds(

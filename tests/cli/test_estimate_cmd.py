@@ -82,7 +82,7 @@ def test_a_max_posts_below_the_window_stops_before_any_read_with_one_line(
 ) -> None:
     done = cli("run", "-q", QUERY, "--start", START, "--end", END, "--lake", str(tmp_path / "lake"),
                "--max-posts", "10", env=env_for(server))  # fmt: skip
-    assert done.returncode == 8
+    assert done.returncode == 9  # errors.BudgetError
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("error: budget:") and "per-run budget of 10" in last and "--max-posts" in last
     assert "Traceback" not in done.stderr and server.posts_read == 0

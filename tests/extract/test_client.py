@@ -291,3 +291,16 @@ def test_user_timeline_pages_with_pagination_token():
     assert pages[1].request.params["pagination_token"] == "10"
     with pytest.raises(ConfigError):
         client.get_user_by_username("not a name!")
+
+
+@pytest.mark.parametrize(
+    ("token", "kind"),
+    [("abcd\nefgh", "a line break"), ("abcd efgh", "a space"), ("abcdéfghi", "a non-ASCII character")],
+)
+def test_a_token_that_cannot_be_a_header_is_one_error_without_echo(token, kind):
+    api = FakeSearchApi()
+    with pytest.raises(ConfigError) as err:
+        XApiClient(BASE, token, http_transport=httpx.MockTransport(api))
+    assert kind in str(err.value) and "character 5 of 9" in str(err.value)
+    assert "abcd" not in str(err.value) and "efgh" not in str(err.value)
+    assert not api.requests

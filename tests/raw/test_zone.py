@@ -9,7 +9,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from twitter_pipeline.extract.pages import PageRequest, RawPage
+from twitter_pipeline.raw.pages import PageRequest, RawPage
 from twitter_pipeline.raw.zone import RawZone, decode_page, encode_page
 from twitter_pipeline.storage import LakeStorage
 
@@ -56,10 +56,11 @@ def test_no_temporary_files_left_behind(tmp_path: Path) -> None:
     assert not [p for p in tmp_path.rglob("*") if ".tmp-" in p.name]
 
 
-def test_pages_are_synced_by_the_next_durable_write_not_one_by_one(tmp_path: Path) -> None:
+@pytest.mark.parametrize("pages", [3, 20])  # a few: fsync each; many: one syncfs
+def test_pages_are_synced_by_the_next_durable_write_not_one_by_one(tmp_path: Path, pages: int) -> None:
     storage = LakeStorage(str(tmp_path))
     zone = RawZone(storage)
-    keys = [zone.write("run-1", seq, _page()) for seq in (1, 2, 3)]
+    keys = [zone.write("run-1", seq, _page()) for seq in range(1, pages + 1)]
     assert storage._unsynced == [storage.fs_path(k) for k in keys]  # no fsync per page yet
     storage.write_bytes("state/checkpoint.json", b"{}")  # a durable write: the barrier runs first
     assert storage._unsynced == []

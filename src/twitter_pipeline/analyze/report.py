@@ -20,9 +20,10 @@ import pyarrow as pa
 
 from twitter_pipeline.analyze import charts, queries
 from twitter_pipeline.analyze.lake_sql import LakeConnection, connect
-from twitter_pipeline.errors import PipelineError, StorageError
+from twitter_pipeline.errors import StorageError
 from twitter_pipeline.logs import event
 from twitter_pipeline.storage import LakeStorage
+from twitter_pipeline.times import parse_utc
 
 logger = logging.getLogger("twitter_pipeline.analyze.report")
 
@@ -675,14 +676,12 @@ def publish_daily_report(lake: LakeStorage | str, day: date) -> dict[str, Any]:
 
 def day_of_window(extra: dict[str, Any] | None, fallback: datetime) -> date:
     """The UTC day a tweets-table update is about: its window's start if the event says, else `fallback`."""
-    from twitter_pipeline.pipeline import parse_time
-
     window = (extra or {}).get("window") or {}
     candidates = [window.get("start") if isinstance(window, dict) else None, (extra or {}).get("start")]
     for value in candidates:
         try:
-            moment = parse_time(value, "window start") if value else None
-        except PipelineError:
+            moment = parse_utc(value) if isinstance(value, str) and value else None
+        except ValueError:
             moment = None
         if moment is not None:
             return moment.date()

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from twitter_pipeline.errors import ApiError
+from twitter_pipeline.errors import ApiError, ApiUnreachableError
 from twitter_pipeline.extract.client import MAX_RESULTS_BOUNDS, XApiClient, search_endpoint
 from twitter_pipeline.extract.volume import CountBucket, Usage, count_posts, read_usage
 
@@ -164,6 +164,8 @@ def usage_or_none(client: XApiClient) -> Usage | None:
     """The project's usage, or None where the app's access level does not offer the usage endpoint."""
     try:
         return read_usage(client)
+    except ApiUnreachableError:
+        raise  # no API at all: the run would fail on its first page anyway, so fail now, once
     except ApiError:
         return None
 

@@ -12,6 +12,7 @@ from rich.table import Table
 from twitter_pipeline.cli.app import app
 from twitter_pipeline.cli.interrupt import landed
 from twitter_pipeline.cli.progress import (
+    api_errors_text,
     check_format,
     format_option,
     out_console,
@@ -39,8 +40,8 @@ LAKE_HELP = (
 
 @app.command("collections")
 def collections_(
-    config: str | None = typer.Option(None, "--config", help=CONFIG_HELP),
-    lake: str | None = typer.Option(None, "--lake", help=LAKE_HELP),
+    config: str | None = typer.Option(None, "--config", metavar="FILE", help=CONFIG_HELP),
+    lake: str | None = typer.Option(None, "--lake", metavar="URI", help=LAKE_HELP),
     fmt: str = format_option("one row per collection"),
     as_json: bool = typer.Option(False, "--json", hidden=True, help="JSON lines (one object per line)."),
 ) -> None:
@@ -218,7 +219,11 @@ def print_collection_summary(summary: Any) -> None:
     if summary.kind == "accounts":
         rows["accounts"] = f"{summary.accounts} resolved, {summary.lookups} looked up"
     rows.update(
-        {"api errors": summary.errors, "newest_id": summary.newest_id or "-", "seconds": summary.seconds}
+        {
+            "api errors": api_errors_text(summary.errors, summary.table_rows),
+            "newest_id": summary.newest_id or "-",
+            "seconds": summary.seconds,
+        }
     )
     if summary.table_rows:
         rows["rows merged"] = ", ".join(f"{k}={v}" for k, v in summary.table_rows.items() if v)

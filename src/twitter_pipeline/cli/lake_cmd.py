@@ -21,12 +21,14 @@ def maintain(
     lake: str | None = typer.Option(
         None,
         "--lake",
+        metavar="URI",
         help="The lake to maintain: a local folder or s3://bucket/prefix. "
         "Default: TWITTER_PIPELINE_LAKE or ./lake.",
     ),
     retention_hours: int = typer.Option(
         DEFAULT_RETENTION_HOURS,
         "--retention-hours",
+        metavar="HOURS",
         min=0,
         help="Vacuum deletes data files no table version newer than this many hours needs. "
         "Time travel and readers still scanning older versions need those files: keep it above "
@@ -36,6 +38,7 @@ def maintain(
         None,
         "--table",
         "-t",
+        metavar="TABLE",
         help="Only this table (repeat for several, e.g. -t tweets -t users). Default: every table "
         "under <lake>/tables.",
     ),

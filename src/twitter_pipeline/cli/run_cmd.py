@@ -11,6 +11,7 @@ import typer
 from twitter_pipeline.cli.app import app
 from twitter_pipeline.cli.interrupt import landed
 from twitter_pipeline.cli.progress import (
+    api_errors_text,
     check_format,
     err_console,
     format_option,
@@ -23,6 +24,7 @@ from twitter_pipeline.cli.progress import (
 )
 from twitter_pipeline.errors import ConfigError
 from twitter_pipeline.settings import load_settings
+from twitter_pipeline.times import parse_time
 
 if TYPE_CHECKING:  # the pipeline imports the heavy stack: load it only when a command runs
     from twitter_pipeline.pipeline import RunSummary
@@ -54,24 +56,34 @@ CONFIG_HELP = (
 
 @app.command()
 def run(
-    query: str | None = typer.Option(None, "--query", "-q", help=QUERY_HELP),
+    query: str | None = typer.Option(None, "--query", "-q", metavar="QUERY", help=QUERY_HELP),
     start: str | None = typer.Option(
-        None, "--start", help="Window start, ISO 8601 (UTC if no offset). With --end: a closed window."
+        None,
+        "--start",
+        metavar="ISO",
+        help="Window start, ISO 8601 (UTC if no offset). With --end: a closed window.",
     ),
     end: str | None = typer.Option(
         None,
         "--end",
+        metavar="ISO",
         help="Window end, ISO 8601 (exclusive). Without --start/--end the run polls "
         "for posts newer than the last run (first run: the last hour).",
     ),
-    endpoint: str = typer.Option("recent", "--endpoint", help=ENDPOINT_HELP),
+    endpoint: str = typer.Option("recent", "--endpoint", metavar="recent|all", help=ENDPOINT_HELP),
     max_pages: int | None = typer.Option(
-        None, "--max-pages", min=1, help="Stop after this many pages (the rest is fetched by the next run)."
+        None,
+        "--max-pages",
+        metavar="N",
+        min=1,
+        help="Stop after this many pages (the rest is fetched by the next run).",
     ),
-    collection: list[str] | None = typer.Option(None, "--collection", "-c", help=COLLECTION_HELP),
-    config: str | None = typer.Option(None, "--config", help=CONFIG_HELP),
-    lake: str | None = typer.Option(None, "--lake", help=LAKE_HELP),
-    source: str | None = typer.Option(None, "--source", help=SOURCE_HELP),
+    collection: list[str] | None = typer.Option(
+        None, "--collection", "-c", metavar="NAME", help=COLLECTION_HELP
+    ),
+    config: str | None = typer.Option(None, "--config", metavar="FILE", help=CONFIG_HELP),
+    lake: str | None = typer.Option(None, "--lake", metavar="URI", help=LAKE_HELP),
+    source: str | None = typer.Option(None, "--source", metavar="api|emulator", help=SOURCE_HELP),
     force: bool = typer.Option(False, "--force", help="Fetch a closed window again even if it is complete."),
     no_quality: bool = typer.Option(
         False, "--no-quality", help="Skip the data-quality checks after loading."
@@ -131,23 +143,29 @@ def run(
 
 @app.command()
 def backfill(
-    start: str = typer.Option(..., "--start", help="Range start, ISO 8601 (UTC if no offset)."),
-    end: str = typer.Option(..., "--end", help="Range end, ISO 8601 (exclusive)."),
-    every: str = typer.Option(
-        "1h", "--every", help="Window length: 15m, 1h, 6h, 1d … each a resumable unit."
+    start: str = typer.Option(
+        ..., "--start", metavar="ISO", help="Range start, ISO 8601 (UTC if no offset)."
     ),
-    query: str | None = typer.Option(None, "--query", "-q", help=QUERY_HELP),
-    endpoint: str = typer.Option("recent", "--endpoint", help=ENDPOINT_HELP),
-    lake: str | None = typer.Option(None, "--lake", help=LAKE_HELP),
-    source: str | None = typer.Option(None, "--source", help=SOURCE_HELP),
+    end: str = typer.Option(..., "--end", metavar="ISO", help="Range end, ISO 8601 (exclusive)."),
+    every: str = typer.Option(
+        "1h", "--every", metavar="DURATION", help="Window length: 15m, 1h, 6h, 1d … each a resumable unit."
+    ),
+    query: str | None = typer.Option(None, "--query", "-q", metavar="QUERY", help=QUERY_HELP),
+    endpoint: str = typer.Option("recent", "--endpoint", metavar="recent|all", help=ENDPOINT_HELP),
+    lake: str | None = typer.Option(None, "--lake", metavar="URI", help=LAKE_HELP),
+    source: str | None = typer.Option(None, "--source", metavar="api|emulator", help=SOURCE_HELP),
     no_quality: bool = typer.Option(
         False, "--no-quality", help="Skip the data-quality checks after loading."
     ),
     collection: str | None = typer.Option(
-        None, "--collection", "-c", help="Backfill this named collection from the collections file."
+        None,
+        "--collection",
+        "-c",
+        metavar="NAME",
+        help="Backfill this named collection from the collections file.",
     ),
-    config: str | None = typer.Option(None, "--config", help=CONFIG_HELP),
-    max_posts: int | None = typer.Option(None, "--max-posts", min=1, help=MAX_POSTS_HELP),
+    config: str | None = typer.Option(None, "--config", metavar="FILE", help=CONFIG_HELP),
+    max_posts: int | None = typer.Option(None, "--max-posts", min=1, metavar="N", help=MAX_POSTS_HELP),
     dry_run: bool = typer.Option(False, "--dry-run", help=DRY_RUN_HELP),
     fmt: str = format_option("the backfill summary"),
 ) -> None:
@@ -159,7 +177,7 @@ def backfill(
     settings = load_settings(lake=lake)
     landed.lake = settings.lake
     chosen = pipeline.resolve_source(settings, source)
-    start_at, end_at = pipeline.parse_time(start, "--start"), pipeline.parse_time(end, "--end")
+    start_at, end_at = parse_time(start, "--start"), parse_time(end, "--end")
     if start_at is None or end_at is None or start_at >= end_at:
         raise ConfigError("--start must be before --end")
     if dry_run:
@@ -222,7 +240,7 @@ def import_(
     files: list[Path] = typer.Argument(
         ..., metavar="FILE", help="twarc2 JSONL archives (.jsonl, .jsonl.gz) or single-page .json files."
     ),
-    lake: str | None = typer.Option(None, "--lake", help=LAKE_HELP),
+    lake: str | None = typer.Option(None, "--lake", metavar="URI", help=LAKE_HELP),
     no_quality: bool = typer.Option(
         False, "--no-quality", help="Skip the data-quality checks after loading."
     ),
@@ -327,7 +345,7 @@ def _print_summary(summary: RunSummary, fmt: str = "table") -> None:
         "pages": summary.pages,
         "posts": summary.posts,
         "users": summary.users,
-        "api errors": summary.errors,
+        "api errors": api_errors_text(summary.errors, summary.table_rows),
         "posts read": f"{summary.posts_read} (estimate {summary.posts_estimated})"
         if summary.posts_estimated is not None
         else summary.posts_read,

@@ -25,6 +25,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
+from croniter import croniter
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 from twitter_pipeline.errors import ConfigError
@@ -55,19 +56,14 @@ def parse_duration(text: str, name: str = "lookback") -> timedelta:
 
 
 def validate_schedule(text: str) -> str:
-    """A preset (@hourly, @daily…) or a five-field cron expression; croniter checks it when installed."""
+    """A preset (@hourly, @daily…) or a five-field cron expression that croniter accepts."""
     value = " ".join(text.split())
     if value in SCHEDULE_PRESETS:
         return value
     parts = value.split(" ")
     ok = len(parts) == 5 and all(_CRON_FIELD.match(p) for p in parts)
     if ok:
-        try:
-            from croniter import croniter
-        except ImportError:  # pragma: no cover - croniter comes with the airflow extra
-            croniter = None
-        if croniter is not None:
-            ok = bool(croniter.is_valid(value))
+        ok = bool(croniter.is_valid(value))
     if not ok:
         raise ValueError(
             f"schedule {text!r} is not a cron expression: use a preset ({', '.join(SCHEDULE_PRESETS)}) "

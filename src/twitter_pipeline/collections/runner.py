@@ -46,13 +46,13 @@ from twitter_pipeline.engine.units import (
     window_lease_name,
 )
 from twitter_pipeline.engine.work import Extraction, OnProgress
-from twitter_pipeline.errors import PipelineError
+from twitter_pipeline.errors import PipelineError, one_line
 from twitter_pipeline.extract.checkpointed import OnPage, new_run_id
 from twitter_pipeline.extract.client import SEARCH_NAMES, XApiClient, format_time
-from twitter_pipeline.extract.pages import RawPage
 from twitter_pipeline.extract.state import Checkpoint, Window, newer_id
 from twitter_pipeline.extract.window import SearchRequest, extract_window, resolve_window
 from twitter_pipeline.logs import event
+from twitter_pipeline.raw.pages import RawPage
 from twitter_pipeline.raw.zone import RawZone
 from twitter_pipeline.settings import Settings
 from twitter_pipeline.storage import LakeStorage
@@ -396,7 +396,7 @@ def run_collection(
                 add_project_cap(guard, api)
             outcome = run_unit(storage, unit, quality=quality, on_progress=on_progress, guard=guard)
     except Exception as exc:
-        state.write_record(last_run_at=_now(), last_status=FAILED, last_error=_one_line(exc))
+        state.write_record(last_run_at=_now(), last_status=FAILED, last_error=one_line(exc))
         raise
     extraction = outcome.extraction
     summary.run_id = extraction.run_id
@@ -470,7 +470,7 @@ def run_collection_isolated(
             collection.name,
             collection.kind,
             status=FAILED,
-            error=_one_line(exc),
+            error=one_line(exc),
             lake=settings.lake,
             complete=False,
             seconds=round(time.monotonic() - started, 2),
@@ -539,8 +539,3 @@ def backfill_collection(
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__

@@ -21,6 +21,7 @@ from twitter_pipeline.extract.state import Checkpoint, StateStore, Window
 from twitter_pipeline.extract.window import SearchRequest, extract_window, resolve_window
 from twitter_pipeline.raw.zone import RawZone
 from twitter_pipeline.storage import LakeStorage
+from twitter_pipeline.times import parse_utc
 from twitter_pipeline.transform import iter_table_batches
 from twitter_pipeline.transform.schema import TABLES, TableSpec
 
@@ -32,8 +33,7 @@ def parse_iso(text: str | None) -> datetime | None:
     """An ISO time from a state document (as sent to the API) → aware UTC datetime."""
     if not text:
         return None
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+    return parse_utc(text)
 
 
 def window_lease_name(kind: str, source: str, endpoint: str, query: str, window: Window) -> str:
@@ -191,7 +191,7 @@ def estimate_window(client: XApiClient, endpoint: str, query: str, window: Windo
     """The posts the counts endpoint reports for a window; None where counting is not available."""
     import logging
 
-    from twitter_pipeline.errors import ApiError
+    from twitter_pipeline.errors import ApiError, ApiUnreachableError
     from twitter_pipeline.extract.volume import count_posts
 
     try:
@@ -205,6 +205,8 @@ def estimate_window(client: XApiClient, endpoint: str, query: str, window: Windo
             until_id=window.until_id,
             granularity="day",
         )
+    except ApiUnreachableError:
+        raise
     except ApiError as exc:
         logging.getLogger("twitter_pipeline.engine").warning("no estimate (counts failed): %s", exc)
         return None
@@ -246,6 +248,7 @@ class ImportUnit:
 
         self.raw = RawZone(self.storage)
         self.run_id = import_run_id(self.files) if self.files else "import-empty"
+        self._parsed: tuple[str, list[Mapping[str, pa.Table]]] | None = None
 
     @property
     def lease_name(self) -> str:
@@ -255,8 +258,20 @@ class ImportUnit:
         return []  # an import's journal is its files: running it again lands and loads the same pages
 
     def extract(self, on_progress: OnProgress | None) -> Extraction:
+        from twitter_pipeline.engine import import_pass
         from twitter_pipeline.extract.archive import land_archives
 
+        if self.files and import_pass.fits_in_memory(self.files):
+            parsed = import_pass.parse_files(self.files)  # checked in full before anything lands
+            keys = import_pass.land_parsed(self.raw, self.run_id, parsed, on_progress)
+            self._parsed = (self.run_id, parsed.batches)
+            return Extraction(
+                run_id=self.run_id,
+                raw_keys=keys,
+                posts=parsed.posts,
+                errors=parsed.errors,
+                metadata={"query": ", ".join(p.name for p in self.files), "endpoint": "import"},
+            )
         landed = land_archives(self.raw, list(self.files), run_id=self.run_id, on_progress=on_progress)
         return Extraction(
             run_id=landed.run_id,
@@ -270,6 +285,9 @@ class ImportUnit:
         return None
 
     def batches(self, extraction: Extraction) -> Iterable[Mapping[str, pa.Table]]:
+        held, self._parsed = self._parsed, None
+        if held is not None and held[0] == extraction.run_id:
+            return iter(held[1])  # the tables parsed while checking the files: no second parse
         return iter_table_batches(self.raw.read_many(extraction.raw_keys))
 
 

@@ -20,7 +20,8 @@ import orjson
 from isal import igzip, isal_zlib
 
 from twitter_pipeline.errors import InputError
-from twitter_pipeline.extract.pages import PageRequest, RawPage
+from twitter_pipeline.raw.pages import PageRequest, RawPage
+from twitter_pipeline.times import parse_utc
 
 if TYPE_CHECKING:
     from twitter_pipeline.raw.zone import RawZone
@@ -81,11 +82,11 @@ def _check_object(path: Path, number: int, data: object) -> dict:
 
 
 # What each part of a page must be; anything else would fail later, after the page has landed.
-_SHAPES: dict[str, tuple[type, str]] = {
-    "data": (list, "a list of posts"),
-    "errors": (list, "a list of error objects"),
-    "includes": (dict, "an object"),
-    "meta": (dict, "an object"),
+_SHAPES: dict[str, tuple[tuple[type, ...], str]] = {
+    "data": ((list, dict), "a list of posts (or one post object, from a lookup)"),
+    "errors": ((list,), "a list of error objects"),
+    "includes": ((dict,), "an object"),
+    "meta": ((dict,), "an object"),
 }
 
 
@@ -95,18 +96,17 @@ def _json_type(value: object) -> str:
 
 
 def _check_shape(path: Path, number: int, data: dict) -> None:
-    for key, (kind, wanted) in _SHAPES.items():
+    for key, (kinds, wanted) in _SHAPES.items():
         value = data.get(key)
-        if value is None or isinstance(value, kind):
-            continue
-        hint = (
-            "a single-post or single-user lookup? import search or timeline pages"
-            if key == "data" and isinstance(value, dict)
-            else "fix or remove the line"
-        )
-        raise InputError(f"{path}:{number}: `{key}` must be {wanted}, not a JSON {_json_type(value)}; {hint}")
-    for index, post in enumerate(data.get("data") or []):
-        if not isinstance(post, dict) or not isinstance(post.get("id"), str | int) or post.get("id") == "":
+        if value is not None and not isinstance(value, kinds):
+            raise InputError(
+                f"{path}:{number}: `{key}` must be {wanted}, not a JSON {_json_type(value)}; "
+                "fix or remove the line"
+            )
+    posts = data.get("data")
+    for index, post in enumerate([posts] if isinstance(posts, dict) else posts or []):
+        post_id = post.get("id") if isinstance(post, dict) else None
+        if not isinstance(post_id, str | int) or isinstance(post_id, bool) or post_id == "":
             raise InputError(
                 f"{path}:{number}: post {index + 1} in `data` has no id (every post needs one); "
                 "fix or remove the line"
@@ -126,8 +126,7 @@ def _fetched_at(data: dict, fallback: datetime) -> datetime:
     twarc = data.get("__twarc")
     if isinstance(twarc, dict) and isinstance(twarc.get("retrieved_at"), str):
         try:
-            value = datetime.fromisoformat(twarc["retrieved_at"].replace("Z", "+00:00"))
-            return value if value.tzinfo else value.replace(tzinfo=UTC)
+            return parse_utc(twarc["retrieved_at"])
         except ValueError:
             pass
     return fallback
@@ -191,6 +190,8 @@ def scan_archive(path: str | Path, post_ids: set[str] | None = None) -> ScannedF
     if not scanned.lines:
         raise InputError(f"{path}: empty file (no pages in it); check that the export finished")
     scanned.bodies = bodies if single else None
+    if not scanned.lines:
+        raise InputError(f"{path}: empty file (no pages in it); check that the export finished")
     return scanned
 
 
@@ -230,17 +231,70 @@ def _exact_file_bytes(path: Path) -> bytes:
 def scanned_pages(scanned: ScannedFile) -> Iterator[RawPage]:
     """The pages of a scanned file, each body exactly as saved, without parsing them again."""
     path = scanned.path
-    source = path.name
     if scanned.bodies is not None:
         bodies: Iterator[bytes] = iter(scanned.bodies)
     else:
         bodies = (line for _, line in _lines(path))
     for (number, fetched_at, _), body in zip(scanned.lines, bodies, strict=False):
-        yield RawPage(
-            request=PageRequest(endpoint="import", path=source, params={"file": source, "line": str(number)}),
-            body=body,
-            fetched_at=fetched_at,
-        )
+        yield import_page(path, number, body, fetched_at)
+
+
+_TWARC_KEY = b'"__twarc":'
+
+
+def line_fetched_at(line: bytes, fallback: datetime) -> datetime | None:
+    """A twarc2 line's fetch time from its trailing ``__twarc`` record, without parsing the page.
+
+    twarc2 appends ``"__twarc": {…}`` as the last key of each page; only that tail is parsed.
+    Returns None when the tail is not where twarc2 puts it: the caller parses the whole line then.
+    A ``"__twarc":`` inside a post's text cannot match: its quotes are escaped there.
+    """
+    at = line.rfind(_TWARC_KEY)
+    if at < 0:
+        return None
+    tail = line[at + len(_TWARC_KEY) :].rstrip()
+    if not tail.endswith(b"}"):
+        return None
+    try:
+        twarc = orjson.loads(tail[:-1])
+    except orjson.JSONDecodeError:
+        return None
+    return _fetched_at({"__twarc": twarc}, fallback) if isinstance(twarc, dict) else None
+
+
+def page_fetched_at(data: dict, fallback: datetime) -> datetime:
+    """A parsed page's fetch time: twarc2's ``retrieved_at``, else `fallback` (the file's mtime)."""
+    return _fetched_at(data, fallback)
+
+
+def archive_lines(path: Path) -> list[tuple[int, bytes]]:
+    """Every non-blank line of a JSONL archive with its number (bytes, not parsed)."""
+    return list(_lines(path))
+
+
+def check_line(path: Path, number: int, line: bytes) -> dict:
+    """Parse and check one line as a response page; `InputError` names the file, line and fix."""
+    return _check_page(path, number, line)
+
+
+def is_single_document(path: Path) -> bool:
+    """A ``.json(.gz)`` file: one (possibly pretty-printed) page rather than JSONL."""
+    return _is_single_document(path)
+
+
+def file_mtime(path: Path) -> datetime:
+    """What stands in for a page's fetch time when the archive does not record it."""
+    return datetime.fromtimestamp(path.stat().st_mtime, UTC)
+
+
+def import_page(path: Path, number: int, body: bytes, fetched_at: datetime) -> RawPage:
+    """An archive line as the raw page a live fetch would have given."""
+    source = path.name
+    return RawPage(
+        request=PageRequest(endpoint="import", path=source, params={"file": source, "line": str(number)}),
+        body=body,
+        fetched_at=fetched_at,
+    )
 
 
 def read_archive(path: str | Path) -> Iterator[RawPage]:

@@ -16,8 +16,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Self, TypeVar
 
 from twitter_pipeline.errors import PipelineError
-from twitter_pipeline.extract.pages import RawPage
 from twitter_pipeline.extract.state import Checkpoint, StateStore, Window, newer_id, older_id
+from twitter_pipeline.raw.pages import RawPage
 from twitter_pipeline.raw.zone import RAW_PREFIX, RawZone
 
 logger = logging.getLogger("twitter_pipeline.extract")

@@ -11,17 +11,18 @@ import copy
 import logging
 import time
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Literal, Protocol
 
 import httpx
 
 from twitter_pipeline.errors import ConfigError
 from twitter_pipeline.extract.fields import Spelling, field_params
-from twitter_pipeline.extract.pages import PageRequest, RawPage
 from twitter_pipeline.extract.rate_limit import Clock, OnWait, Sleep
 from twitter_pipeline.extract.retry import RetryPolicy
 from twitter_pipeline.extract.transport import Transport
+from twitter_pipeline.raw.pages import PageRequest, RawPage
+from twitter_pipeline.times import format_utc, parse_utc
 
 logger = logging.getLogger("twitter_pipeline.extract")
 
@@ -50,14 +51,12 @@ def format_time(value: datetime | str | None) -> str | None:
         if not text:
             return None
         try:
-            value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            value = parse_utc(text)
         except ValueError:
             raise ConfigError(
                 f"{text!r} is not a date-time: use ISO 8601, e.g. 2026-01-31T00:00:00Z"
             ) from None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return format_utc(value)
 
 
 def search_endpoint(endpoint: str) -> str:

@@ -17,7 +17,7 @@ import httpx
 import orjson
 from tenacity import RetryCallState
 
-from twitter_pipeline.errors import ApiError, AuthError, ConfigError, UsageCapError
+from twitter_pipeline.errors import ApiError, ApiUnreachableError, AuthError, ConfigError, UsageCapError
 from twitter_pipeline.extract.rate_limit import Clock, OnWait, RateLimiter, Sleep
 from twitter_pipeline.extract.retry import (
     ConnectFailure,
@@ -83,6 +83,28 @@ def _problem_parameters(problem: Mapping[str, Any]) -> list[str]:
     return sorted(set(names))
 
 
+def _check_token_characters(token: str) -> None:
+    """A header value must be one line of printable ASCII: say so before any request, never echo it.
+
+    Otherwise a pasted line break is retried as a transient failure and a non-ASCII character ends
+    in an encoding traceback.
+    """
+    for index, char in enumerate(token):
+        if 33 <= ord(char) <= 126:
+            continue
+        kind = (
+            "a line break"
+            if char in "\r\n"
+            else "a space or control character"
+            if char.isspace() or ord(char) < 32
+            else "a non-ASCII character"
+        )
+        raise ConfigError(
+            f"X_BEARER_TOKEN contains {kind} (character {index + 1} of {len(token)}): "
+            "copy the token again as one line, without spaces or quotes"
+        )
+
+
 class Transport:
     """GET requests against one base URL with a bearer token, paced and retried."""
 
@@ -106,6 +128,7 @@ class Transport:
         if not token:
             raise AuthError("X_BEARER_TOKEN is not set: export it (or use the local emulator)")
         register_secret(token)  # last line of defence: log records scrub it even if code slips
+        _check_token_characters(token)
         self.base_url = base_url
         self.retry_policy = retry_policy or RetryPolicy()
         self.limiter = RateLimiter(clock=clock, sleep=sleep, on_wait=on_wait, min_interval=min_interval)
@@ -137,7 +160,7 @@ class Transport:
                 response = retrying(self._send_once, bucket, path, params)
             except ConnectFailure as exc:
                 if not self._reached:
-                    raise ApiError(
+                    raise ApiUnreachableError(
                         f"cannot reach the X API at {self.base_url} ({exc.reason}): check X_API_BASE_URL "
                         "(unset means https://api.x.com) and the network or proxy"
                     ) from None

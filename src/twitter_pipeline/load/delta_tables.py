@@ -16,9 +16,8 @@ import pyarrow as pa
 from deltalake import CommitProperties, DeltaTable
 from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
 
-from twitter_pipeline.errors import StorageError
+from twitter_pipeline.errors import StorageError, one_line
 from twitter_pipeline.storage import LakeStorage
-from twitter_pipeline.storage.lake_storage import _reason
 from twitter_pipeline.transform.schema import TableSpec
 
 log = logging.getLogger(__name__)
@@ -38,7 +37,7 @@ def table_uri(storage: LakeStorage, name: str) -> str:
 def storage_error(storage: LakeStorage, action: str, exc: BaseException) -> StorageError:
     """One line naming the lake, what failed and the fix (never credentials: we pass none in text)."""
     return StorageError(
-        f"cannot {action} in the lake at {storage.uri}: {_reason(exc)}; check that the storage is "
+        f"cannot {action} in the lake at {storage.uri}: {one_line(exc)}; check that the storage is "
         "reachable and writable (AWS_ENDPOINT_URL, AWS credentials/profile, network), then rerun — "
         "loads are idempotent"
     )
@@ -146,7 +145,7 @@ def merge_into(
             if attempt == MAX_COMMIT_ATTEMPTS:
                 raise StorageError(
                     f"could not commit to table {spec.name!r} in {storage.uri} after {attempt} attempts "
-                    f"({_reason(exc)}); another loader keeps committing — rerun later"
+                    f"({one_line(exc)}); another loader keeps committing — rerun later"
                 ) from None
             delay = min(5.0, 0.2 * 2**attempt) * random.uniform(0.5, 1.0)
             log.info("commit conflict on %s (attempt %d): retrying in %.1fs", spec.name, attempt, delay)

@@ -24,10 +24,12 @@ from typing import Any
 
 import pyarrow.fs as pafs
 
-from twitter_pipeline.errors import NoLakeError, StorageError
+from twitter_pipeline.errors import NoLakeError, StorageError, one_line
 
 # Top-level entries only a lake has: what tells a lake from any other folder.
 LAKE_ENTRIES = frozenset({"raw", "tables", "state", "_runs", "_source.json", "_leases", "staging"})
+
+SYNCFS_FROM_FILES = 16  # pending files from which one filesystem sync beats an fsync per file
 
 
 class LakeStorage:
@@ -131,27 +133,28 @@ class LakeStorage:
                 self._unsynced.append(path)
         except OSError as exc:
             raise StorageError(
-                f"cannot write {self.location(key)}: {_reason(exc)}; check the lake location and permissions"
+                f"cannot write {self.location(key)}: {one_line(exc)}; check the lake location and permissions"
             ) from None
 
     def make_durable(self) -> None:
         """The barrier: every object written so far survives a power loss once this returns.
 
-        One ``syncfs`` of the lake's filesystem where the OS has it (Linux), instead of one fsync
-        per page; elsewhere each pending file and its folder is fsynced.
+        Many pending pages (an import): one ``syncfs`` of the lake's filesystem where the OS has it
+        (Linux). A few (a fetch loop's page before its checkpoint), or no ``syncfs``: each pending
+        file and its folder is fsynced, which touches only our files.
         """
         if not self._unsynced:
             return
         pending, self._unsynced = self._unsynced, []
         try:
-            if not _syncfs(self._root):
+            if len(pending) < SYNCFS_FROM_FILES or not _syncfs(self._root):
                 for path in pending:
                     _fsync_path(path)
                 for folder in {os.path.dirname(p) for p in pending}:
                     _fsync_path(folder)
         except OSError as exc:
             self._unsynced = pending + self._unsynced
-            raise StorageError(f"cannot sync {self.location()}: {_reason(exc)}") from None
+            raise StorageError(f"cannot sync {self.location()}: {one_line(exc)}") from None
 
     def create_exclusive(self, key: str, data: bytes) -> bool:
         """Create an object only if the key is free; False when it already exists.
@@ -180,7 +183,7 @@ class LakeStorage:
             return True
         except OSError as exc:
             raise StorageError(
-                f"cannot write {self.location(key)}: {_reason(exc)}; check the lake location and permissions"
+                f"cannot write {self.location(key)}: {one_line(exc)}; check the lake location and permissions"
             ) from None
 
     def read_bytes(self, key: str) -> bytes:
@@ -190,13 +193,13 @@ class LakeStorage:
         except FileNotFoundError:
             raise
         except OSError as exc:
-            raise StorageError(f"cannot read {self.location(key)}: {_reason(exc)}") from None
+            raise StorageError(f"cannot read {self.location(key)}: {one_line(exc)}") from None
 
     def exists(self, key: str) -> bool:
         try:
             return self._fs.get_file_info(self._path(key)).type != pafs.FileType.NotFound
         except OSError as exc:
-            raise StorageError(f"cannot reach {self.location(key)}: {_reason(exc)}") from None
+            raise StorageError(f"cannot reach {self.location(key)}: {one_line(exc)}") from None
 
     def delete(self, key: str) -> None:
         try:
@@ -204,7 +207,7 @@ class LakeStorage:
         except FileNotFoundError:
             pass
         except OSError as exc:
-            raise StorageError(f"cannot delete {self.location(key)}: {_reason(exc)}") from None
+            raise StorageError(f"cannot delete {self.location(key)}: {one_line(exc)}") from None
 
     def delete_prefix(self, prefix: str) -> None:
         """Remove everything under a prefix (staging cleanup); a missing prefix is fine."""
@@ -216,7 +219,7 @@ class LakeStorage:
         except FileNotFoundError:
             pass
         except OSError as exc:
-            raise StorageError(f"cannot delete {self.location(prefix)}: {_reason(exc)}") from None
+            raise StorageError(f"cannot delete {self.location(prefix)}: {one_line(exc)}") from None
 
     def list(self, prefix: str) -> Iterator[str]:
         """Keys under a prefix, sorted, relative to the lake root (missing prefix → nothing)."""
@@ -224,7 +227,7 @@ class LakeStorage:
         try:
             infos = self._fs.get_file_info(selector)
         except OSError as exc:
-            raise StorageError(f"cannot list {self.location(prefix)}: {_reason(exc)}") from None
+            raise StorageError(f"cannot list {self.location(prefix)}: {one_line(exc)}") from None
         start = len(self._root) + 1
         keys = [info.path[start:] for info in infos if info.type == pafs.FileType.File]
         yield from sorted(k for k in keys if ".tmp-" not in k)
@@ -243,7 +246,7 @@ class LakeStorage:
             selector = pafs.FileSelector(self._root, recursive=False, allow_not_found=True)
             names = {info.base_name for info in self._fs.get_file_info(selector)}
         except OSError as exc:
-            raise StorageError(f"cannot reach {where}: {_reason(exc)}") from None
+            raise StorageError(f"cannot reach {where}: {one_line(exc)}") from None
         if not names and (root.type == pafs.FileType.NotFound or self.is_s3):
             if missing_ok:
                 return
@@ -265,7 +268,7 @@ class LakeStorage:
         try:
             infos = self._fs.get_file_info(selector)
         except OSError as exc:
-            raise StorageError(f"cannot list {self.location(prefix)}: {_reason(exc)}") from None
+            raise StorageError(f"cannot list {self.location(prefix)}: {one_line(exc)}") from None
         return sorted(info.base_name for info in infos if info.type == pafs.FileType.Directory)
 
     def check_writable(self) -> None:
@@ -347,7 +350,7 @@ def _s3_filesystem(uri: str, timeout_s: float = 60.0) -> tuple[pafs.FileSystem, 
     try:
         fs = pafs.S3FileSystem(**kwargs)
     except (OSError, ValueError) as exc:
-        raise StorageError(f"cannot open {uri}: {_reason(exc)}") from None
+        raise StorageError(f"cannot open {uri}: {one_line(exc)}") from None
     return fs, rest.rstrip("/")
 
 
@@ -373,9 +376,3 @@ def _s3_put_if_absent(uri: str, path: str, data: bytes, timeout_s: float) -> boo
     except BotoCoreError as exc:
         raise OSError(str(exc)) from None
     return True
-
-
-def _reason(exc: BaseException) -> str:
-    """First line of an OS/Arrow error, so messages stay on one line."""
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__

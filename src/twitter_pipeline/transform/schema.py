@@ -149,7 +149,8 @@ _POST_COLUMNS: list[Column] = [
         "withheld_scope",
         pa.string(),
         "withheld.scope",
-        "What is withheld: `tweet` (this post) or `user` (its author's account).",
+        "What is withheld: `tweet` (this post; 2.167 sends `post`, stored as `tweet`) or `user` (its "
+        "author's account).",
     ),
     FETCHED_AT,
 ]

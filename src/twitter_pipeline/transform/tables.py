@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from twitter_pipeline.extract.pages import RawPage
+from twitter_pipeline.raw.pages import RawPage
 from twitter_pipeline.transform.columns import (
     Column,
     explode,
@@ -224,9 +224,16 @@ def _post_columns(posts: Column, fetched_at: Column) -> dict[str, Column]:
         "edits_remaining": get(posts, "edit_controls", "edits_remaining"),
         "withheld_copyright": get(posts, "withheld", "copyright"),
         "withheld_country_codes": get(posts, "withheld", "country_codes"),
-        "withheld_scope": get(posts, "withheld", "scope"),
+        "withheld_scope": _old_spelling(get(posts, "withheld", "scope"), {"post": "tweet"}),
         "fetched_at": fetched_at,
     }
+
+
+def _old_spelling(values: Column, renames: dict[str, str]) -> Column:
+    """Values 2.167 renamed (withheld scope ``post``) in the older spelling, like the column names."""
+    for new, old in renames.items():
+        values = pc.if_else(pc.equal(values, new), pa.scalar(old), values)
+    return values
 
 
 def _users(users: Column, fetched_at: Column) -> dict[str, Column]:
