@@ -43,7 +43,7 @@ def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
                 line = raw.strip()
                 if line:
                     yield number, line
-    except (EOFError, gzip.BadGzipFile, zlib.error, isal_zlib.error) as exc:
+    except (EOFError, gzip.BadGzipFile, zlib.error, isal_zlib.error) as exc:  # type: ignore[misc]  # isal stubs type `error` as an instance
         raise InputError(
             f"{path}: the gzip data is damaged or cut short ({exc}); "
             "re-copy the file or decompress what is left"
