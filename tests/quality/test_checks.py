@@ -127,3 +127,21 @@ def test_checks_on_s3_catch_a_planted_duplicate(s3, s3_lake_uri: str) -> None:
     stored = read_table(lake, "quality").to_pydict()
     failed_rows = [c for c, p in zip(stored["check"], stored["passed"], strict=True) if not p]
     assert failed_rows == ["unique_keys"]
+
+
+def test_a_load_half_done_elsewhere_never_shows_a_post_without_its_author(lake: LakeStorage) -> None:
+    """Two workers: run-1's quality checks run while run-2 (new author) is between two table commits."""
+    from twitter_pipeline.transform.schema import TABLES
+
+    first = load_window(lake, "run-1", [batch([1, 2])], specs=TABLES)
+    seen: list[str] = []
+
+    def check_run_1_now(load) -> None:
+        seen.append(load.table)
+        report = run_checks(lake, "run-1", first, specs=TABLES)
+        assert ("authors_in_users", "tweets") not in _failed(report), f"after {seen}"
+
+    load_window(
+        lake, "run-2", [batch([3, 4], author="newcomer")], specs=TABLES, on_table_loaded=check_run_1_now
+    )
+    assert seen.index("users") < seen.index("tweets")

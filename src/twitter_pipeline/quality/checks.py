@@ -224,7 +224,12 @@ def _check_keys(checker: _Checker, name: str, spec: TableSpec, keys: pa.Table) -
 
 
 def _check_authors(checker: _Checker, storage: LakeStorage) -> None:
-    """Every post's author is in users, unless the API reported that user as an error."""
+    """Every post's author is in users, unless the API reported that user as an error.
+
+    Reads `tweets` first, `users` and `api_errors` after: loads commit those before `tweets`
+    (`load.window.merge_order`), so a load running elsewhere at the same time never shows up here as
+    a post whose author is missing.
+    """
     authors = read_table(storage, "tweets", columns=["author_id"])["author_id"]
     authors = pc.unique(authors.drop_null())
     known = (
