@@ -1,7 +1,7 @@
 """``python -m bench``: run the benchmarks, print one table, write ``bench/results.md``.
 
 python -m bench                     # everything, full size (about an hour on 2 cores)
-python -m bench --only transform    # one benchmark
+python -m bench --only import       # one benchmark
 python -m bench --smoke             # seconds: checks every benchmark still runs (CI)
 """
 
@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bench.common import BENCH_DIR, DEFAULT_CACHE, Row, Section, machine_description
 
-BENCHES = ("transform", "e2e", "pacing", "report")
+BENCHES = ("import", "transform", "e2e", "pacing", "report")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -33,6 +33,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--posts", type=int, default=None, help="Posts in the end-to-end run (default 1,000,000)."
     )
+    parser.add_argument(
+        "--import-posts", type=int, default=None,
+        help="Posts in the archive the import benchmark imports (default 50,000).",
+    )  # fmt: skip
+    parser.add_argument(
+        "--window-rounds", type=int, default=None,
+        help="Small windows timed on the big and the empty lake after the e2e run (default 3).",
+    )  # fmt: skip
     parser.add_argument(
         "--transform-posts", type=int, default=None,
         help="Posts in the transform archive (default 100,000).",
@@ -70,21 +78,43 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def _twarc_python(args: argparse.Namespace) -> Path | None:
+    from bench.twarc_env import default_venv, ensure_venv, is_ready, venv_python
+
+    if args.no_twarc:
+        return None
+    venv = args.twarc_venv or default_venv()
+    if args.smoke:
+        return venv_python(venv) if is_ready(venv) else None
+    return ensure_venv(venv, log=log)
+
+
+def run_import(args: argparse.Namespace) -> Section:
+    from bench.archive import ensure_archive
+    from bench.import_bench import bench_import, profile_import
+
+    posts = args.import_posts or (1_000 if args.smoke else 50_000)
+    rounds = args.rounds or (1 if args.smoke else 3)
+    archive = ensure_archive(args.cache_dir, posts, log=log)
+    log(f"import: {archive.posts:,} posts, {rounds} rounds (whole processes)")
+    section = bench_import(archive, rounds, _twarc_python(args), log=log)
+    if args.profile or any(row.met is False for row in section.rows):
+        section.details.append(
+            "Breakdown: cProfile of one whole `twitter-pipeline import` (top by own time):\n\n```\n"
+            + profile_import(archive)
+            + "\n```"
+        )
+    return section
+
+
 def run_transform(args: argparse.Namespace) -> Section:
     from bench.archive import ensure_archive
     from bench.transform import bench_transform
-    from bench.twarc_env import default_venv, ensure_venv, is_ready, venv_python
 
     posts = args.transform_posts or (1_000 if args.smoke else 100_000)
     rounds = args.rounds or (1 if args.smoke else 3)
     archive = ensure_archive(args.cache_dir, posts, log=log)
-    twarc_python = None
-    if not args.no_twarc:
-        venv = args.twarc_venv or default_venv()
-        if args.smoke:
-            twarc_python = venv_python(venv) if is_ready(venv) else None
-        else:
-            twarc_python = ensure_venv(venv, log=log)
+    twarc_python = _twarc_python(args)
     log(f"transform: {archive.posts:,} posts, {rounds} rounds")
     return bench_transform(archive, rounds, twarc_python, log=log, profile=args.profile)
 
@@ -93,7 +123,8 @@ def run_e2e(args: argparse.Namespace) -> Section:
     from bench.e2e import bench_e2e
 
     posts = args.posts or (300 if args.smoke else 1_000_000)
-    return bench_e2e(posts, smoke=args.smoke, log=log)
+    rounds = args.window_rounds if args.window_rounds is not None else (1 if args.smoke else 3)
+    return bench_e2e(posts, smoke=args.smoke, log=log, window_rounds=rounds)
 
 
 def run_pacing(args: argparse.Namespace) -> Section:
@@ -108,7 +139,13 @@ def run_report(args: argparse.Namespace) -> Section:
     return bench_report(smoke=args.smoke, cache_dir=args.cache_dir, log=log)
 
 
-RUNNERS = {"transform": run_transform, "e2e": run_e2e, "pacing": run_pacing, "report": run_report}
+RUNNERS = {
+    "import": run_import,
+    "transform": run_transform,
+    "e2e": run_e2e,
+    "pacing": run_pacing,
+    "report": run_report,
+}
 
 
 def table(rows: list[Row]) -> str:

@@ -1,5 +1,10 @@
 """End to end: N posts from the emulator → raw zone → Delta tables on S3 (moto), as a user runs it.
 
+Quality checks are on, as they are by default. After the big run, the same servers measure the
+cost of one small window (1 minute, about a thousand posts at the full-size density) on that lake
+against the same window on a lake that holds almost nothing: what each later window costs must not
+grow with the lake.
+
 Three processes, each on its own: the emulator (``twitter-pipeline emulator``, rate limits raised),
 ``moto_server``, and the pipeline itself — the real CLI, ``twitter-pipeline run --source api
 --endpoint recent … --lake s3://…``. The pipeline's peak RSS comes from ``os.wait4`` (the kernel's
@@ -71,7 +76,7 @@ def _count_rows(lake: str, env: dict[str, str]) -> dict[str, int]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def bench_e2e(posts: int, smoke: bool = False, log=print) -> Section:
+def bench_e2e(posts: int, smoke: bool = False, log=print, window_rounds: int = 3) -> Section:
     section = Section("e2e")
     pages = math.ceil(posts / PAGE_POSTS)
     density = _world_density(posts)
@@ -98,7 +103,7 @@ def bench_e2e(posts: int, smoke: bool = False, log=print) -> Section:
             cli_path("twitter-pipeline"), "run",
             "--source", "api", "--endpoint", "recent", "--query", DEMO_QUERY,
             "--start", start.isoformat(), "--end", end.isoformat(),
-            "--max-pages", str(pages), "--lake", lake, "--no-quality",
+            "--max-pages", str(pages), "--lake", lake,
         ]  # fmt: skip
         log(f"e2e: {posts:,} posts ({pages:,} pages) into {lake}; world {density:,} posts/hour")
         emulator_cpu_before = emu.cpu_seconds() or 0.0
@@ -111,6 +116,7 @@ def bench_e2e(posts: int, smoke: bool = False, log=print) -> Section:
                 tail = fh.read().decode(errors="replace").strip().splitlines()[-3:]
             raise RuntimeError(f"the pipeline exited with {code}: {' / '.join(tail)} (log: {log_path})")
         rows = _count_rows(lake, env)
+        window = _window_costs(argv, lake, env, end, window_rounds, log) if window_rounds else None
     peak = usage.ru_maxrss * 1024  # Linux reports kilobytes
     tweets = rows.get("tweets", 0)
     pipeline_cpu = usage.ru_utime + usage.ru_stime
@@ -120,9 +126,11 @@ def bench_e2e(posts: int, smoke: bool = False, log=print) -> Section:
     )  # fmt: skip
     met = peak < RSS_TARGET_BYTES
     section.rows.append(
-        Row("e2e", "pipeline peak RSS", f"{peak / 2**20:,.0f} MiB", "ru_maxrss of the CLI process",
-            "< 1024 MiB", met)
+        Row("e2e", "pipeline peak RSS (quality on)", f"{peak / 2**20:,.0f} MiB",
+            "ru_maxrss of the CLI process", "< 1024 MiB", met)
     )  # fmt: skip
+    if window is not None:
+        _window_rows(section, window, tweets or posts)
     section.details.append(
         f"Window {start:%Y-%m-%d %H:%M}–{end:%H:%M} UTC, recent search, {pages:,} pages of "
         f"{PAGE_POSTS}; emulator world {density:,} posts/hour. CPU seconds during the run: pipeline "
@@ -143,3 +151,75 @@ def bench_e2e(posts: int, smoke: bool = False, log=print) -> Section:
             f"MISSED: peak RSS {peak / 2**20:,.0f} MiB is {peak / RSS_TARGET_BYTES:.2f}× the 1 GiB target."
         )
     return section
+
+
+WINDOW_MINUTES = 1
+WINDOW_TARGET = 1.3  # a window on the big lake costs at most 1.3x the same window on an empty one
+
+
+def _window_argv(argv: list[str], lake: str, start: datetime, end: datetime) -> list[str]:
+    """The e2e command for another lake and window, without --max-pages (a window runs to its end)."""
+    out, skip = [], False
+    for item in argv:
+        if skip:
+            skip = False
+            continue
+        if item in ("--start", "--end", "--max-pages", "--lake"):
+            skip = True
+            continue
+        out.append(item)
+    return [*out, "--start", start.isoformat(), "--end", end.isoformat(), "--lake", lake]
+
+
+def _window_costs(
+    argv: list[str], big_lake: str, env: dict[str, str], after: datetime, rounds: int, log=print
+) -> dict[str, list[float]]:
+    """Wall seconds of the same small windows on the big lake and on a near-empty one, interleaved.
+
+    Window 0 is a warm-up on both lakes (on the empty one it creates the tables, a one-time cost
+    a lake pays once); windows 1..rounds are measured. Both lakes get exactly the same windows.
+    """
+    empty_lake = f"s3://{BUCKET}/window-{uuid.uuid4().hex[:8]}"
+    costs: dict[str, list[float]] = {"big": [], "empty": []}
+    log_path = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"bench-window-{os.getpid()}.log")
+    for number in range(rounds + 1):
+        start = after + timedelta(minutes=WINDOW_MINUTES * number)
+        end = start + timedelta(minutes=WINDOW_MINUTES)
+        for name, lake in (("big", big_lake), ("empty", empty_lake)):
+            code, seconds, _ = _run_pipeline(_window_argv(argv, lake, start, end), env, log_path)
+            if code != 0:
+                with open(log_path, "rb") as fh:
+                    tail = fh.read().decode(errors="replace").strip().splitlines()[-2:]
+                raise RuntimeError(f"window run exited with {code}: {' / '.join(tail)}")
+            if number:
+                costs[name].append(seconds)
+        if number:
+            big, empty = costs["big"][-1], costs["empty"][-1]
+            log(f"  window {number}/{rounds}: big lake {big:.2f} s, empty {empty:.2f} s")
+    return costs
+
+
+def _window_rows(section: Section, costs: dict[str, list[float]], lake_posts: int) -> None:
+    from bench.common import median
+
+    ratios = [b / e for b, e in zip(costs["big"], costs["empty"], strict=True)]
+    ratio = median(ratios)
+    section.rows.append(
+        Row("window", "one small window, near-empty lake", f"{median(costs['empty']):.2f} s",
+            f"median of {len(costs['empty'])}; whole `run` process, quality on")
+    )  # fmt: skip
+    section.rows.append(
+        Row("window", f"the same window, lake of {lake_posts:,} posts", f"{median(costs['big']):.2f} s",
+            f"median of {len(costs['big'])}")
+    )  # fmt: skip
+    values = sorted(ratios)
+    section.rows.append(
+        Row("window", "big lake / near-empty lake (time)", f"{ratio:.2f}×",
+            f"per-round {values[0]:.2f}–{values[-1]:.2f}", f"≤ {WINDOW_TARGET}×", ratio <= WINDOW_TARGET)
+    )  # fmt: skip
+    section.details.append(
+        f"Window cost: {len(ratios)} closed {WINDOW_MINUTES}-minute windows just after the big run's "
+        "range, same query, each run once on the big lake and once on a lake that holds only a warm-up "
+        "window (its tables exist), interleaved; each is the whole `twitter-pipeline run` process "
+        "(lease, repair check, fetch, raw zone, MERGE into every table, quality checks) on moto S3."
+    )

@@ -72,13 +72,14 @@ def twitter_collections() -> None:
     def collect(name: str) -> dict:
         """Run one collection; failures come back as `status: failed` (the others keep running)."""
         from twitter_pipeline.collections import load_collections, run_collection_isolated
+        from twitter_pipeline.orchestration.budget import budget_settings
         from twitter_pipeline.orchestration.credentials import resolve_bearer_token
         from twitter_pipeline.orchestration.failures import fail_fast_on_permanent_errors
         from twitter_pipeline.settings import load_settings
 
         get_current_context()["collection_name"] = name  # type: ignore[typeddict-unknown-key]
         with fail_fast_on_permanent_errors():
-            settings = load_settings(bearer_token=resolve_bearer_token())
+            settings = load_settings(bearer_token=resolve_bearer_token(), **budget_settings())
         collection = load_collections().get(name)
         return run_collection_isolated(settings, collection).to_dict()
 

@@ -28,6 +28,12 @@ AWS: the standard credential chain (instance profile on EC2; `AWS_*` variables e
 `TWITTER_PIPELINE_START_DATE` (ISO date, default 2026-01-01), `TWITTER_PIPELINE_CATCHUP` (`true`/`false`),
 `TWITTER_PIPELINE_MAX_ACTIVE_RUNS` (default 2).
 
+**Budget.** Each window is estimated with the counts endpoint before it is fetched; a window that would
+cross a budget is not started and the task fails without retry, naming the budget. The Airflow Variables
+`twitter_pipeline_max_posts_per_run`, `twitter_pipeline_max_posts_per_month` and
+`twitter_pipeline_price_per_post` (else the `TWITTER_PIPELINE_*` settings) set them; the project's cap as
+`/2/usage/tweets` reports it always applies. Reads per run land in the `usage` table.
+
 **Safety.** Extract tasks share the pool `x_api` (one slot: one client against the rate limits across
 all DAGs and workers — `airflow pools set x_api 1 "X API rate limit"`); a lease in the lake keeps
 two runs of the same window from working at once; retries back off exponentially; every task has a timeout.
@@ -84,6 +90,7 @@ def twitter_pipeline() -> None:
     ) -> dict:
         """Extract → raw zone → Delta tables for the run's window; returns the small run summary."""
         from twitter_pipeline import pipeline
+        from twitter_pipeline.orchestration.budget import budget_settings
         from twitter_pipeline.orchestration.credentials import resolve_bearer_token
         from twitter_pipeline.orchestration.failures import fail_fast_on_permanent_errors
         from twitter_pipeline.orchestration.schedule import window_for_interval
@@ -91,7 +98,7 @@ def twitter_pipeline() -> None:
 
         with fail_fast_on_permanent_errors():
             window = window_for_interval(data_interval_start, data_interval_end)
-            settings = load_settings(bearer_token=resolve_bearer_token())
+            settings = load_settings(bearer_token=resolve_bearer_token(), **budget_settings())
             summary = pipeline.run(
                 settings,
                 query=settings.query,

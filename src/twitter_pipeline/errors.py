@@ -25,6 +25,10 @@ class ApiError(PipelineError):
     exit_code = 3
 
 
+class ApiUnreachableError(ApiError):
+    """No answer at all from the API's base URL: nothing else is worth asking it."""
+
+
 class AuthError(ApiError):
     """401/403: the bearer token is missing, invalid, revoked or not allowed."""
 
@@ -39,6 +43,12 @@ class StorageError(PipelineError):
     exit_code = 4
 
 
+class NoLakeError(StorageError):
+    """A command that reads the lake was pointed at something that is not one (missing, a file)."""
+
+    exit_code = 8  # 7 is taken: `engine.lease.LeaseHeldError` (another run of the same unit is running)
+
+
 class InputError(PipelineError):
     """A file given to `import` is unreadable or malformed."""
 
@@ -49,3 +59,15 @@ class QualityError(PipelineError):
     """A data-quality check of severity error failed after a load."""
 
     exit_code = 6
+
+
+class BudgetError(PipelineError):
+    """A post-read budget (per run, per month, or the project's cap) would be or was crossed."""
+
+    exit_code = 9
+
+
+def one_line(exc: BaseException) -> str:
+    """The first line of an exception's message (or its type), so error lines stay one line."""
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

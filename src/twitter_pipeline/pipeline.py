@@ -19,11 +19,11 @@ from typing import Any, Literal
 from twitter_pipeline.engine.work import OnProgress
 from twitter_pipeline.errors import ConfigError
 from twitter_pipeline.extract.client import XApiClient
-from twitter_pipeline.extract.pages import RawPage
 from twitter_pipeline.extract.window import SearchRequest
 from twitter_pipeline.logs import event, register_secret
 from twitter_pipeline.settings import DEFAULT_LAKE, Settings
 from twitter_pipeline.storage import LakeStorage
+from twitter_pipeline.times import parse_time
 
 logger = logging.getLogger("twitter_pipeline.pipeline")
 
@@ -51,6 +51,8 @@ class RunSummary:
     seconds: float = 0.0
     complete: bool = True
     skipped: bool = False
+    posts_read: int = 0  # billed post reads of this run (resumed parts read earlier are not counted)
+    posts_estimated: int | None = None  # what the counts endpoint said before the window started
     table_rows: dict[str, int] = field(default_factory=dict)
     quality: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
@@ -107,24 +109,6 @@ def resolve_query(settings: Settings, query: str | None, source: Source) -> str:
 
         return DEMO_QUERY
     raise ConfigError("no search query: pass --query or set TWITTER_PIPELINE_QUERY")
-
-
-def parse_time(value: str | datetime | None, name: str) -> datetime | None:
-    """ISO 8601 → aware UTC datetime; a naive time is taken as UTC."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        moment = value
-    else:
-        try:
-            moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        except ValueError:
-            raise ConfigError(
-                f"{name} {value!r} is not an ISO 8601 time: use e.g. 2026-11-26T10:00:00Z"
-            ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
 
 
 def parse_run_bounds(
@@ -194,18 +178,23 @@ def run(
     on_progress: OnProgress | None = None,
     on_wait: Callable[..., None] | None = None,
     on_table_loaded: Callable[[Any], None] | None = None,
+    max_posts: int | None = None,
 ) -> RunSummary:
     """One search unit through the run engine: a closed window (`start`/`end`) or a polling step.
 
     A closed window is fetched once; later calls skip it unless `force`. Without bounds the run polls
     for posts newer than the last committed run (first run: the last complete hour).
     """
+    from twitter_pipeline.budget.limits import add_project_cap, build_guard
+
     search = _SearchOptions.of(settings, query, endpoint, source, max_pages, max_results)
     start_at, end_at = parse_run_bounds(start, end, max_pages)
     storage = lake_for_source(settings, search.source)
+    guard = build_guard(storage, settings, max_posts=max_posts)
     with open_client(settings, search.source, on_wait=on_wait) as client:
+        add_project_cap(guard, client)
         return _run_search(
-            storage, client, search, start_at, end_at, force, quality, on_progress, on_table_loaded
+            storage, client, search, start_at, end_at, force, quality, on_progress, on_table_loaded, guard
         )
 
 
@@ -222,8 +211,14 @@ def backfill(
     quality: bool = True,
     on_window: Callable[[datetime, datetime, RunSummary], None] | None = None,
     on_wait: Callable[..., None] | None = None,
+    max_posts: int | None = None,
 ) -> list[RunSummary]:
-    """Run [start, end) window by window, each a resumable closed unit; complete windows are skipped."""
+    """Run [start, end) window by window, each a resumable closed unit; complete windows are skipped.
+
+    One budget covers the whole backfill: a window that would cross it is not started, and the
+    windows before it stay landed.
+    """
+    from twitter_pipeline.budget.limits import add_project_cap, build_guard
     from twitter_pipeline.extract.window import split_windows
 
     search = _SearchOptions.of(settings, query, endpoint, source, None, max_results)
@@ -232,11 +227,13 @@ def backfill(
         raise ConfigError("a backfill needs both --start and --end")
     windows = split_windows(start_at, end_at, every)
     storage = lake_for_source(settings, search.source)
+    guard = build_guard(storage, settings, max_posts=max_posts)
     summaries: list[RunSummary] = []
     with open_client(settings, search.source, on_wait=on_wait) as client:
+        add_project_cap(guard, client)
         for window_start, window_end in windows:
             summary = _run_search(
-                storage, client, search, window_start, window_end, False, quality, None, None
+                storage, client, search, window_start, window_end, False, quality, None, None, guard
             )
             summaries.append(summary)
             if on_window is not None:
@@ -280,6 +277,7 @@ def _run_search(
     quality: bool,
     on_progress: OnProgress | None,
     on_table_loaded: Callable[[Any], None] | None,
+    guard: Any = None,
 ) -> RunSummary:
     from twitter_pipeline.engine.run import run_unit
     from twitter_pipeline.engine.units import SearchUnit, polling_request
@@ -299,7 +297,7 @@ def _run_search(
         request = polling_request(state, search.query, search.endpoint, search.max_results)
     unit = SearchUnit(storage, client, search.source, request, max_pages=search.max_pages, force=force)
     outcome = run_unit(
-        storage, unit, quality=quality, on_progress=on_progress, on_table_loaded=on_table_loaded
+        storage, unit, quality=quality, on_progress=on_progress, on_table_loaded=on_table_loaded, guard=guard
     )
     return summarize(outcome, search.source, storage.uri)
 
@@ -314,6 +312,8 @@ def summarize(outcome: Any, source: str, lake: str) -> RunSummary:
         extraction.errors,
     )
     summary.complete, summary.skipped = extraction.complete, extraction.skipped
+    summary.posts_read = int(extraction.metadata.get("posts_read") or 0)
+    summary.posts_estimated = extraction.metadata.get("posts_estimated")
     summary.table_rows = outcome.table_rows
     summary.users = summary.table_rows.get("users", 0)
     summary.quality = outcome.quality
@@ -332,7 +332,7 @@ def import_files(
     settings: Settings,
     paths: Sequence[str | Path],
     *,
-    on_page: Callable[[RawPage, str], None] | None = None,
+    on_progress: OnProgress | None = None,
     quality: bool = True,
 ) -> RunSummary:
     """Replay twarc2 JSONL archives / saved JSON pages through raw zone → tables (the run engine).
@@ -346,8 +346,8 @@ def import_files(
     from twitter_pipeline.engine.units import ImportUnit
 
     storage = writable_lake(settings)
-    unit = ImportUnit(storage, [Path(p) for p in paths], on_page=on_page)
-    outcome = run_unit(storage, unit, quality=quality)
+    unit = ImportUnit(storage, [Path(p) for p in paths])
+    outcome = run_unit(storage, unit, quality=quality, on_progress=on_progress)
     return summarize(outcome, "import", storage.uri)
 
 

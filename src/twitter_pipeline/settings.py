@@ -14,6 +14,9 @@ from twitter_pipeline.errors import ConfigError
 
 DEFAULT_API_BASE_URL = "https://api.x.com"
 DEFAULT_LAKE = "./lake"
+# The published pay-per-use rate for "Posts: Read" (docs.x.com/x-api/getting-started/pricing, 2026):
+# US$0.005 per post returned. A setting, so a changed price or another plan is one variable away.
+DEFAULT_PRICE_PER_POST = 0.005
 
 
 class Settings(BaseSettings):
@@ -32,6 +35,23 @@ class Settings(BaseSettings):
     # "api" or "emulator"; unset: api with a token, the emulator only on the default demo lake.
     source: str | None = Field(
         default=None, validation_alias=AliasChoices("TWITTER_PIPELINE_SOURCE", "source")
+    )
+
+    # Cost control: the price of one post read, and maxima of post reads per run and per calendar month.
+    price_per_post: float = Field(
+        default=DEFAULT_PRICE_PER_POST,
+        ge=0,
+        validation_alias=AliasChoices("TWITTER_PIPELINE_PRICE_PER_POST", "price_per_post"),
+    )
+    max_posts_per_run: int | None = Field(
+        default=None,
+        ge=1,
+        validation_alias=AliasChoices("TWITTER_PIPELINE_MAX_POSTS_PER_RUN", "max_posts_per_run"),
+    )
+    max_posts_per_month: int | None = Field(
+        default=None,
+        ge=1,
+        validation_alias=AliasChoices("TWITTER_PIPELINE_MAX_POSTS_PER_MONTH", "max_posts_per_month"),
     )
 
     @field_validator("api_base_url")
@@ -66,6 +86,9 @@ _ENV_NAMES = {
     "lake": "TWITTER_PIPELINE_LAKE",
     "query": "TWITTER_PIPELINE_QUERY",
     "source": "TWITTER_PIPELINE_SOURCE",
+    "price_per_post": "TWITTER_PIPELINE_PRICE_PER_POST",
+    "max_posts_per_run": "TWITTER_PIPELINE_MAX_POSTS_PER_RUN",
+    "max_posts_per_month": "TWITTER_PIPELINE_MAX_POSTS_PER_MONTH",
 }
 
 

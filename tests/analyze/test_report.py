@@ -31,6 +31,7 @@ SECTIONS = [
     "places",
     "api-errors",
     "quality",
+    "spending",
 ]
 
 
@@ -63,6 +64,7 @@ def assert_self_contained(page: str) -> None:
 
 def test_empty_lake_report_says_so(tmp_path: Path) -> None:
     out = tmp_path / "empty.html"
+    (tmp_path / "new-lake").mkdir()  # an empty folder is a lake to be; a missing one is an error
     done = run_cli("report", "--lake", str(tmp_path / "new-lake"), "--out", str(out))
     assert done.returncode == 0, done.stderr
     page = out.read_text(encoding="utf-8")

@@ -182,7 +182,8 @@ def test_read_only_lake_fails_cleanly(cli, tmp_path: Path) -> None:
 def test_usage_cap_stops_cleanly_and_keeps_what_was_fetched(cli, tmp_path: Path, emulator_factory) -> None:
     from tests.fixtures.emulator import EMULATOR_TEST_TOKEN
 
-    server = emulator_factory(usage_cap=450)
+    # A daily cap: /2/usage/tweets reports the monthly one, so the run starts and meets the 429.
+    server = emulator_factory(usage_cap=450, usage_cap_period="Daily")
     lake = tmp_path / "lake"
     start, end = _window(2)
     env = clean_env(X_BEARER_TOKEN=EMULATOR_TEST_TOKEN, X_API_BASE_URL=server.base_url)
@@ -191,12 +192,32 @@ def test_usage_cap_stops_cleanly_and_keeps_what_was_fetched(cli, tmp_path: Path,
     )
     assert done.returncode != 0
     last = done.stderr.strip().splitlines()[-1]
-    assert last.startswith("error:") and "cap" in last.lower() and "Monthly" in last
+    assert last.startswith("error:") and "cap" in last.lower() and "Daily" in last
     assert "Traceback" not in done.stderr
     ids = _tweet_ids(lake)
     assert ids and set(ids) == server.served_ids  # every post served before the cap is in the table
     # The cap is never retried in a loop: one refused request, then the run stopped.
     assert sum(1 for r in server.requests if r.status == 429) == 1
+
+
+def test_a_monthly_cap_reported_by_the_usage_endpoint_stops_the_run_before_any_read(
+    cli, tmp_path: Path, emulator_factory
+) -> None:
+    from tests.fixtures.emulator import EMULATOR_TEST_TOKEN
+
+    server = emulator_factory(usage_cap=450)
+    start, end = _window(2)
+    env = clean_env(X_BEARER_TOKEN=EMULATOR_TEST_TOKEN, X_API_BASE_URL=server.base_url)
+    done = cli("run", "--lake", str(tmp_path / "lake"), "--query", "data OR #python", "--start", start,
+               "--end", end, env=env)  # fmt: skip
+    assert done.returncode == 9, done.stderr  # errors.BudgetError
+    last = done.stderr.strip().splitlines()[-1]
+    assert (
+        last.startswith("error: budget:")
+        and "X API project cap budget of 450" in last
+        and "Traceback" not in done.stderr
+    )
+    assert server.posts_read == 0 and not [r for r in server.requests if "/search/" in r.path]
 
 
 def test_backfill_splits_windows_matches_one_run_and_skips_complete_ones(cli, tmp_path: Path) -> None:

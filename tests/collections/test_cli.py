@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -27,7 +28,8 @@ def test_run_collections_then_list_them(cli, tmp_path: Path) -> None:
     done = cli("run", "--collection", "ai", "--collection", "people", "--lake", lake, "--source", "emulator")
     assert done.returncode == 0, done.stderr
     assert "collection ai" in done.stdout and "collection people" in done.stdout
-    assert "2 resolved, 2 looked up" in done.stdout
+    # Handles already in `users` (an author the #AI search just landed) need no lookup: 0 to 2.
+    assert re.search(r"2 resolved, [0-2] looked up", done.stdout), done.stdout
 
     table = cli("collections", "--lake", lake, env=clean_env(COLUMNS="250"))
     assert table.returncode == 0, table.stderr

@@ -165,6 +165,21 @@ def test_wrong_token_fails_fast_without_retries(airflow_db: Path, pipeline_env: 
     assert emulator.requests and {record.status for record in emulator.requests} == {401}
 
 
+def test_no_connection_and_no_token_fails_naming_the_connection(
+    airflow_db: Path, pipeline_env: Path, monkeypatch, capfd
+) -> None:
+    """Without a token the DAG never falls back to synthetic posts unless the emulator was chosen."""
+    monkeypatch.delenv("TWITTER_PIPELINE_SOURCE")
+    sync_dags_and_assets()
+    run = load_dag().test(logical_date=_last_complete_hours(1)[0][1])
+    assert run.state == "failed"
+    states = {ti.task_id: (ti.state, ti.try_number) for ti in run.get_task_instances()}
+    assert states["collect"] == ("failed", 1), "a missing token is not retried"
+    captured = capfd.readouterr()
+    assert "add the Airflow connection 'x_api_default'" in captured.out + captured.err
+    assert not (pipeline_env / "tables").exists() and not (pipeline_env / "raw").exists()
+
+
 def _all_files(*roots: Path):
     for root in roots:
         if root.exists():
@@ -179,3 +194,15 @@ def _read(path: Path) -> bytes:
         except OSError:
             return data
     return data
+
+
+def test_a_budget_variable_stops_the_window_before_any_read_without_retries(
+    airflow_db: Path, pipeline_env: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv("AIRFLOW_VAR_TWITTER_PIPELINE_MAX_POSTS_PER_RUN", "10")  # the Variable, via env
+    sync_dags_and_assets()
+    run = load_dag().test(logical_date=_last_complete_hours(1)[0][1])
+    assert run.state == "failed"
+    states = {ti.task_id: (ti.state, ti.try_number) for ti in run.get_task_instances()}
+    assert states["collect"] == ("failed", 1), "a spent budget must not be retried"
+    assert not (pipeline_env / "tables" / "tweets").exists(), "no post was read"

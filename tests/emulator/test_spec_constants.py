@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 
+from tests.spec_files import load_spec
 from twitter_pipeline.emulator import constants as c
-
-SPEC_DIR = Path(__file__).resolve().parents[2] / ".." / "shared" / "x-api"
 
 
 def _params(version: str) -> dict:
-    path = SPEC_DIR / f"openapi-v{version}.json"
-    if not path.exists():
-        pytest.skip(f"spec not present at {path}")
-    return json.loads(path.read_text())["components"]["parameters"]
+    return load_spec(version)["components"]["parameters"]
 
 
 def _enum(params: dict, name: str) -> tuple[str, ...]:
@@ -47,10 +40,7 @@ def test_v167_enums_match_spec() -> None:
 
 @pytest.mark.parametrize("version", ["2.159", "2.167"])
 def test_search_bounds_match_spec(version: str) -> None:
-    path = SPEC_DIR / f"openapi-v{version}.json"
-    if not path.exists():
-        pytest.skip("spec not present")
-    spec = json.loads(path.read_text())
+    spec = load_spec(version)
     for route, bounds in (
         (c.SEARCH_RECENT_PATH, c.SEARCH_RECENT_MAX_RESULTS),
         (c.SEARCH_ALL_PATH, c.SEARCH_ALL_MAX_RESULTS),

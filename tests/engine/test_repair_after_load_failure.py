@@ -85,7 +85,8 @@ def test_a_plain_rerun_lands_every_fetched_post_once(
     assert set(ids) == server.served_ids, "the lake holds exactly the posts the server sent"
     assert fetched <= set(ids), "every post of the failed run landed"
     assert server.served_total == len(server.served_ids), "a page was fetched twice"
-    assert not (lake / "staging").exists() or not any((lake / "staging").rglob("*.parquet"))
+    staged = sorted(str(p.relative_to(lake)) for p in lake.glob("staging/**/*.parquet"))
+    assert not staged, "the rerun removed every staged part of the failed load"
 
 
 @pytest.mark.parametrize("point", list(BREAKS))

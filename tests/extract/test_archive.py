@@ -55,7 +55,7 @@ def test_malformed_line_names_file_and_line_before_anything_is_yielded(tmp_path)
 
 def test_non_object_line_and_flattened_post(tmp_path):
     path = write(tmp_path / "arr.jsonl", b"[1,2]\n")
-    with pytest.raises(InputError, match=r"arr\.jsonl:1: not a JSON object \(a JSON list\)"):
+    with pytest.raises(InputError, match=r"arr\.jsonl:1: not a JSON object \(a JSON array\)"):
         list(read_archive(path))
     flat = write(tmp_path / "flat.jsonl", b'{"id":"1","text":"x","author_id":"2"}\n')
     with pytest.raises(InputError, match="flattened"):

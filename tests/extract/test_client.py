@@ -238,13 +238,33 @@ def test_transient_failures_are_retried_with_backoff(fault):
 
 
 def test_retries_are_bounded():
-    api = FakeSearchApi(faults=[raise_error(httpx.ConnectError)] * 20)
+    api = FakeSearchApi(faults=[raise_error(httpx.RemoteProtocolError)] * 20)
     policy = RetryPolicy(max_attempts=4, initial_wait=0.5, max_wait=2)
     clock = FakeClock()
-    with pytest.raises(ApiError, match="cannot reach"):
+    with pytest.raises(ApiError, match="kept failing"):
         list(make_client(api, clock, retry_policy=policy).search("recent", "x"))
     assert len(api.requests) == 4 and len(clock.sleeps) == 3
     assert all(s <= 2 + 1.0 for s in clock.sleeps)
+
+
+@pytest.mark.parametrize("error", [httpx.ConnectError, httpx.ConnectTimeout])
+def test_a_host_never_reached_fails_fast_naming_the_base_url(error, caplog):
+    api = FakeSearchApi(faults=[raise_error(error)] * 20)
+    clock = FakeClock()
+    with caplog.at_level(logging.INFO, logger="twitter_pipeline"), pytest.raises(ApiError) as err:
+        list(make_client(api, clock).search("recent", "x"))
+    assert "X_API_BASE_URL" in str(err.value) and BASE in str(err.value)
+    assert len(api.requests) == 3 and sum(clock.sleeps) < 10  # seconds, not the policy's minutes
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1  # the same reason again is not another warning
+
+
+def test_a_lost_connection_after_the_host_answered_gets_the_full_policy():
+    passthrough = [lambda request: None]
+    api = FakeSearchApi(count=25, page_size=10, faults=passthrough + [raise_error(httpx.ConnectError)] * 4)
+    pages = list(make_client(api, FakeClock()).search("recent", "x"))
+    assert sum(p.result_count for p in pages) == 25
+    assert len(api.requests) == 3 + 4
 
 
 def test_base_url_with_port_and_trailing_slash():
@@ -271,3 +291,16 @@ def test_user_timeline_pages_with_pagination_token():
     assert pages[1].request.params["pagination_token"] == "10"
     with pytest.raises(ConfigError):
         client.get_user_by_username("not a name!")
+
+
+@pytest.mark.parametrize(
+    ("token", "kind"),
+    [("abcd\nefgh", "a line break"), ("abcd efgh", "a space"), ("abcdéfghi", "a non-ASCII character")],
+)
+def test_a_token_that_cannot_be_a_header_is_one_error_without_echo(token, kind):
+    api = FakeSearchApi()
+    with pytest.raises(ConfigError) as err:
+        XApiClient(BASE, token, http_transport=httpx.MockTransport(api))
+    assert kind in str(err.value) and "character 5 of 9" in str(err.value)
+    assert "abcd" not in str(err.value) and "efgh" not in str(err.value)
+    assert not api.requests

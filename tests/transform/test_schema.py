@@ -19,7 +19,10 @@ EXPECTED = {
     "polls": ("id",),
     "hashtags": ("tweet_id", "start"),
     "mentions": ("tweet_id", "start"),
-    "urls": ("tweet_id", "start"),
+    "urls": ("tweet_id", "entity_index"),
+    "cashtags": ("tweet_id", "start"),
+    "entity_annotations": ("tweet_id", "start", "end"),
+    "context_annotations": ("tweet_id", "domain_id", "entity_id"),
     "tweet_references": ("tweet_id", "referenced_tweet_id", "type"),
     "api_errors": ("error_key",),
 }

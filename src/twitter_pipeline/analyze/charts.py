@@ -238,3 +238,29 @@ def sentiment_bars(
         bottom.set_xlabel("UTC")
         _time_axis(bottom, times)
         return _svg(fig)
+
+
+def reads_vs_budget(days: Sequence[datetime], reads: Sequence[int], month_budget: int | None) -> str:
+    """Post reads per day as bars, the month's running total as a line, the monthly budget as a limit."""
+    running: list[int] = []
+    total, month = 0, None
+    for day, value in zip(days, reads, strict=True):
+        if (day.year, day.month) != month:
+            total, month = 0, (day.year, day.month)
+        total += value
+        running.append(total)
+    with plt.rc_context(_STYLE):
+        fig, ax = plt.subplots(figsize=(13, 3.4))
+        ax.bar(list(days), list(reads), width=0.8, color=ACCENT, align="center", label="posts read per day")
+        ax.step(list(days), running, where="mid", color=PALETTE[1], label="this month so far")
+        if month_budget is not None:
+            ax.axhline(
+                month_budget, color=PALETTE[3], linestyle="--", label=f"monthly budget {month_budget:,}"
+            )
+        _time_axis(ax, days)
+        ax.yaxis.set_major_formatter(FuncFormatter(_thousands))
+        ax.yaxis.set_major_locator(MaxNLocator(5, integer=True))
+        ax.set_ylabel("posts read")
+        ax.set_xlabel("UTC day")
+        ax.legend(loc="upper left", frameon=False)
+        return _svg(fig)

@@ -53,6 +53,17 @@ class LakeConnection:
             self._reset()
             raise QueryError(self.explain(exc)) from None
 
+    def query_one(self, sql: str) -> pa.Table:
+        """`query` for exactly one statement, as `sql` promises: a second one is an error, not a surprise."""
+        try:
+            count = len(self.con.extract_statements(sql))
+        except duckdb.Error as exc:
+            raise QueryError(self.explain(exc)) from None
+        if count != 1:
+            found = "no SQL statement" if count == 0 else f"{count} statements"
+            raise QueryError(f"{found} given: `sql` runs exactly one statement (run it once per statement)")
+        return self.query(sql)
+
     def _reset(self) -> None:
         """Drop a failed statement's pending result so the connection takes the next one."""
         with contextlib.suppress(duckdb.Error):
@@ -81,8 +92,7 @@ class LakeConnection:
 
 def list_tables(storage: LakeStorage) -> list[str]:
     """Names of the Delta tables under ``<lake>/tables/`` (folders holding a ``_delta_log``)."""
-    from twitter_pipeline.errors import StorageError
-    from twitter_pipeline.storage.lake_storage import _reason
+    from twitter_pipeline.errors import StorageError, one_line
 
     base = storage.fs_path(TABLES_PREFIX)
     selector = pafs.FileSelector(base, recursive=False, allow_not_found=True)
@@ -92,7 +102,7 @@ def list_tables(storage: LakeStorage) -> list[str]:
         logs = storage.filesystem.get_file_info([f"{base}/{name}/_delta_log" for name in names])
     except OSError as exc:
         raise StorageError(
-            f"cannot list the tables of {storage.uri}: {_reason(exc)}; check the lake location and access"
+            f"cannot list the tables of {storage.uri}: {one_line(exc)}; check the lake location and access"
         ) from None
     return [name for name, log in zip(names, logs, strict=True) if log.type != pafs.FileType.NotFound]
 

@@ -100,6 +100,38 @@ def rich_table(table: pa.Table, max_rows: int) -> Any:
     return grid
 
 
+PIPE_WIDTH = 100_000  # not a terminal: never squeeze rows to 80 columns (grep, cut, less -S)
+
+
+def _console(stdout: IO | None) -> Any:
+    from rich.console import Console
+
+    stream = stdout if stdout is not None else sys.stdout
+    tty = hasattr(stream, "isatty") and stream.isatty()
+    width = None if tty else PIPE_WIDTH
+    return Console(file=stdout, width=width) if stdout is not None else Console(width=width)
+
+
+def _grid_width(table: pa.Table, max_rows: int) -> int:
+    """Characters a grid of the first `max_rows` rows needs (cells cut to CELL_MAX, 3 per border)."""
+    rows = table.slice(0, max_rows).to_pylist()
+    widths = [max([len(name), *(len(cell(row[name])) for row in rows)]) for name in table.column_names]
+    return sum(w + 3 for w in widths) + 1
+
+
+def _print_records(console: Any, table: pa.Table, max_rows: int) -> None:
+    """A result too wide for the terminal as records: one `column │ value` line per field."""
+    from rich.text import Text
+
+    names = table.column_names
+    label = max(len(n) for n in names)
+    limit = max(CELL_MAX, console.width - label - 3)
+    for number, row in enumerate(table.slice(0, max_rows).to_pylist(), start=1):
+        console.print(Text(f"-[ record {number} ]" + "-" * max(0, min(console.width, 60) - 14)))
+        for name in names:
+            console.print(Text(f"{name.ljust(label)} │ {cell(row[name], limit)}"), soft_wrap=True)
+
+
 def write_result(
     table: pa.Table, fmt: str, out: str | None, *, max_rows: int = 100, stdout: IO | None = None
 ) -> None:
@@ -113,13 +145,21 @@ def write_result(
             raise ConfigError(
                 "--format table is for the terminal: use --format csv, json or parquet with --out"
             )
-        from rich.console import Console
-
-        console = Console(file=stdout) if stdout is not None else Console()
-        console.print(rich_table(table, max_rows))
+        console = _console(stdout)
         shown = min(table.num_rows, max_rows)
+        vertical = table.num_columns > 1 and _grid_width(table, max_rows) > console.width
+        if vertical:
+            _print_records(console, table, max_rows)
+        else:
+            console.print(rich_table(table, max_rows))
         more = f" (showing {shown}; use --max-rows or --format csv/json)" if shown < table.num_rows else ""
-        console.print(f"[dim]{table.num_rows:,} rows{more}[/dim]")
+        layout = (
+            f", shown as records ({table.num_columns} columns do not fit {console.width}); "
+            "--format csv or json for tools"
+            if vertical
+            else ""
+        )
+        console.print(f"[dim]{table.num_rows:,} rows{more}{layout}[/dim]")
         return
     data = b"" if fmt == "parquet" else to_csv(table) if fmt == "csv" else to_json(table)
     if not out:
@@ -127,10 +167,9 @@ def write_result(
         stream.buffer.write(data) if hasattr(stream, "buffer") else stream.write(data.decode())
         stream.flush()
         return
-    path = Path(out).expanduser()
+    path = check_out_path(out)
     tmp = path.with_name(f".{path.name}.tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         if fmt == "parquet":
             pq.write_table(_plain_strings(table), tmp)
         else:
@@ -139,6 +178,16 @@ def write_result(
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise StorageError(f"cannot write {path}: {exc.strerror or exc}; choose another --out") from None
+
+
+def check_out_path(out: str | Path) -> Path:
+    """An --out file whose folder exists: a typo in a path must not create directories silently."""
+    path = Path(out).expanduser()
+    if path.is_dir():
+        raise ConfigError(f"--out {out} is a folder: give a file name, e.g. {path / 'result'}")
+    if not path.parent.is_dir():
+        raise ConfigError(f"--out {out}: the folder {path.parent} does not exist; create it first")
+    return path
 
 
 def _plain_strings(table: pa.Table) -> pa.Table:

@@ -365,7 +365,7 @@ def quality_checks(lake: LakeConnection, limit_runs: int = 1) -> pa.Table:
                     ("run_id", pa.string()),
                     ("checked_at", pa.timestamp("us", tz="UTC")),
                     ("table", pa.string()),
-                    ("check", pa.string()),
+                    ("check_name", pa.string()),
                     ("severity", pa.string()),
                     ("passed", pa.bool_()),
                     ("observed", pa.string()),
@@ -380,11 +380,11 @@ def quality_checks(lake: LakeConnection, limit_runs: int = 1) -> pa.Table:
             GROUP BY run_id ORDER BY last_checked DESC LIMIT $runs
         )
         SELECT q.run_id, q.checked_at, CAST(q."table" AS VARCHAR) AS "table",
-               CAST(q."check" AS VARCHAR) AS "check", CAST(q.severity AS VARCHAR) AS severity,
+               CAST(q.check_name AS VARCHAR) AS check_name, CAST(q.severity AS VARCHAR) AS severity,
                CAST(q.passed AS BOOLEAN) AS passed, CAST(q.observed AS VARCHAR) AS observed,
                CAST(q.expected AS VARCHAR) AS expected, CAST(q.detail AS VARCHAR) AS detail
         FROM quality q JOIN runs r ON r.run_id = q.run_id
-        ORDER BY q.checked_at DESC, q.passed, "table", "check"
+        ORDER BY q.checked_at DESC, q.passed, "table", check_name
     """
     return lake.query(sql, {"runs": limit_runs})
 
@@ -417,6 +417,18 @@ def api_errors(lake: LakeConnection, limit: int = 10) -> pa.Table:
         FROM api_errors GROUP BY 1, 2 ORDER BY errors DESC, title, resource_type LIMIT $limit
     """
     return lake.query(sql, {"limit": limit})
+
+
+def reads_per_day(lake: LakeConnection) -> pa.Table:
+    """Billed post reads per UTC day from the `usage` table, with the estimates and budgets of those runs."""
+    return lake.query(
+        """
+        SELECT day, sum(posts_read) AS posts_read, sum(posts_estimated) AS posts_estimated,
+               count(*) AS runs, count(*) FILTER (WHERE stopped_by_budget) AS stopped,
+               max(max_posts_per_run) AS max_posts_per_run, max(max_posts_per_month) AS max_posts_per_month
+        FROM usage GROUP BY day ORDER BY day
+        """
+    )
 
 
 def table_counts(lake: LakeConnection, names: Iterable[str] | None = None) -> dict[str, int]:

@@ -20,9 +20,10 @@ import pyarrow as pa
 
 from twitter_pipeline.analyze import charts, queries
 from twitter_pipeline.analyze.lake_sql import LakeConnection, connect
-from twitter_pipeline.errors import PipelineError, StorageError
+from twitter_pipeline.errors import StorageError
 from twitter_pipeline.logs import event
 from twitter_pipeline.storage import LakeStorage
+from twitter_pipeline.times import parse_utc
 
 logger = logging.getLogger("twitter_pipeline.analyze.report")
 
@@ -340,7 +341,7 @@ def _quality(lake: LakeConnection) -> Section:
         return [
             '<span class="badge ok">pass</span>' if r["passed"] else '<span class="badge bad">fail</span>',
             e(r["table"]),
-            e(r["check"]),
+            e(r["check_name"]),
             e(r["severity"]),
             e(charts.short(r["observed"], 40)),
             e(charts.short(r["expected"], 40)),
@@ -374,6 +375,39 @@ def _quality(lake: LakeConnection) -> Section:
     if not latest:
         body += _empty("The quality table is empty.")
     return Section("quality", "Data quality", body, note=summary, wide=True)
+
+
+def _spending(lake: LakeConnection) -> Section:
+    title = "Post reads and budget"
+    if not lake.has("usage"):
+        body = _empty(
+            "No post reads recorded in this lake yet: every run records what it read in the usage table."
+        )
+        return Section("spending", title, body, wide=True)
+    rows = queries.reads_per_day(lake).to_pylist()
+    if not rows:
+        return Section("spending", title, _empty("The usage table is empty."), wide=True)
+    budget = next((r["max_posts_per_month"] for r in reversed(rows) if r["max_posts_per_month"]), None)
+    days = [datetime(r["day"].year, r["day"].month, r["day"].day, tzinfo=UTC) for r in rows]
+    svg = charts.reads_vs_budget(days, [int(r["posts_read"] or 0) for r in rows], budget)
+    this_month = [
+        r for r in rows if (r["day"].year, r["day"].month) == (rows[-1]["day"].year, rows[-1]["day"].month)
+    ]
+    used = sum(int(r["posts_read"] or 0) for r in this_month)
+    note = f"{used:,} posts read in {rows[-1]['day']:%B %Y}" + (
+        f" of a {budget:,} monthly budget ({_pct(used, budget)})" if budget else " (no monthly budget set)"
+    )
+    table = _table(
+        [("day", ""), ("posts read", "num"), ("estimated", "num"), ("runs", "num"),
+         ("stopped by budget", "num"), ("per-run budget", "num")],
+        [
+            [e(r["day"]), _n(r["posts_read"]), _n(r["posts_estimated"]), _n(r["runs"]), _n(r["stopped"]),
+             _n(r["max_posts_per_run"]) if r["max_posts_per_run"] else "–"]
+            for r in reversed(rows[-14:])
+        ],
+    )  # fmt: skip
+    body = _figure(svg, "Post reads per day against the monthly budget") + table
+    return Section("spending", title, body, note=note, wide=True)
 
 
 # -- page -----------------------------------------------------------------------------------------
@@ -436,6 +470,7 @@ def build_report(
             _places(con, start, end, int(head["geotagged_posts"]), posts),
             _api_errors(con),
             _quality(con),
+            _spending(con),
         ]
     page = _page(title, storage.uri, start, end, now or datetime.now(UTC), head, counts, sections)
     seconds = round(time.monotonic() - started, 2)
@@ -593,9 +628,10 @@ footer.wrap { color: var(--muted); font-size: 12.5px; padding-top: 8px; padding-
 
 def write_report(report: Report, out: str | Path) -> Path:
     """Write the page to a local file atomically (a reader never sees half a report)."""
-    path = Path(out).expanduser()
+    from twitter_pipeline.analyze.output import check_out_path
+
+    path = check_out_path(out)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.tmp")
         tmp.write_text(report.html, encoding="utf-8")
         tmp.replace(path)
@@ -640,14 +676,12 @@ def publish_daily_report(lake: LakeStorage | str, day: date) -> dict[str, Any]:
 
 def day_of_window(extra: dict[str, Any] | None, fallback: datetime) -> date:
     """The UTC day a tweets-table update is about: its window's start if the event says, else `fallback`."""
-    from twitter_pipeline.pipeline import parse_time
-
     window = (extra or {}).get("window") or {}
     candidates = [window.get("start") if isinstance(window, dict) else None, (extra or {}).get("start")]
     for value in candidates:
         try:
-            moment = parse_time(value, "window start") if value else None
-        except PipelineError:
+            moment = parse_utc(value) if isinstance(value, str) and value else None
+        except ValueError:
             moment = None
         if moment is not None:
             return moment.date()

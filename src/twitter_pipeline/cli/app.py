@@ -6,7 +6,9 @@ import sys
 
 import typer
 
+from twitter_pipeline.cli import interrupt
 from twitter_pipeline.errors import PipelineError
+from twitter_pipeline.logs import scrub
 
 app = typer.Typer(
     name="twitter-pipeline",
@@ -14,28 +16,71 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain click help: no rich markup (it ate "[[collections]]"), no boxes in a pipe, wraps at the
+    # terminal's width up to 120 columns.
+    rich_markup_mode=None,
+    context_settings={"max_content_width": 120},
 )
+
+
+# typer ≥ 0.22 bundles its own click (``typer._click``); older releases use the ``click`` package. Its
+# exception classes are the ones in the MRO of `typer.BadParameter` either way, and ``import click`` may
+# fail where only typer is installed (the no-Airflow install).
+_CLICK_EXCEPTION: type[Exception] = next(
+    c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"
+)
+USAGE_EXIT = 2
 
 
 def main() -> None:
     """Console-script entry point: user errors are one line on stderr and a non-zero exit."""
+    previous = interrupt.install()
     try:
-        app(standalone_mode=False)
+        _main()
+    finally:
+        interrupt.restore(previous)
+
+
+def _main() -> None:
+    try:
+        code = app(standalone_mode=False, prog_name="twitter-pipeline")
+    except interrupt.Interrupted as exc:
+        typer.secho(scrub(interrupt.message(exc)), err=True, fg=typer.colors.YELLOW)
+        sys.exit(exc.exit_code)
     except PipelineError as exc:
-        typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+        typer.secho(scrub(f"error: {exc}"), err=True, fg=typer.colors.RED)
         sys.exit(exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):
         typer.secho("aborted", err=True)
         sys.exit(130)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except Exception as exc:  # click usage errors and the like
-        import click
+    except _CLICK_EXCEPTION as exc:
+        sys.exit(_usage_error(exc))
+    if isinstance(code, int) and code:  # `typer.Exit(n)` comes back as a return value here
+        sys.exit(code)
 
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
+
+def _usage_error(exc: Exception) -> int:
+    """Unknown option or command, missing or invalid value: the usage line, one `error:` line, exit 2.
+
+    No arguments at all print the help (typer's ``no_args_is_help``), and exit 2 too.
+    """
+    ctx = getattr(exc, "ctx", None)
+    if type(exc).__name__ == "NoArgsIsHelpError":  # no arguments at all: the help, as a usage error
+        if ctx is not None:
+            typer.echo(ctx.get_help())
+        return USAGE_EXIT
+    message = exc.format_message()  # type: ignore[attr-defined]
+    if ctx is not None:
+        usage, path = ctx.get_usage(), ctx.command_path
+    else:  # some parser errors (an option missing its value) carry no context
+        path = " ".join(["twitter-pipeline", *[a for a in sys.argv[1:2] if not a.startswith("-")]])
+        usage = f"Usage: {path} [OPTIONS]"
+    typer.echo(usage, err=True)
+    message = f"{message.rstrip('.')}; see '{path} --help'"
+    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    return int(getattr(exc, "exit_code", USAGE_EXIT) or USAGE_EXIT)
 
 
 @app.callback()
@@ -43,12 +88,14 @@ def _global_options(
     log_level: str = typer.Option(
         "warning",
         "--log-level",
+        metavar="LEVEL",
         envvar="TWITTER_PIPELINE_LOG_LEVEL",
         help="Structured log verbosity on stderr: debug, info, warning or error.",
     ),
     log_format: str = typer.Option(
         "text",
         "--log-format",
+        metavar="text|json",
         envvar="TWITTER_PIPELINE_LOG_FORMAT",
         help="Log line format: 'text' (key=value, for people) or 'json' (one object per line, for shippers).",
     ),

@@ -10,11 +10,16 @@ import typer
 from rich.table import Table
 
 from twitter_pipeline.cli.app import app
+from twitter_pipeline.cli.interrupt import landed
 from twitter_pipeline.cli.progress import (
+    api_errors_text,
+    check_format,
+    format_option,
     out_console,
     page_progress,
+    print_json,
+    show_wait,
     summary_table,
-    wait_message,
     window_progress,
 )
 from twitter_pipeline.errors import ConfigError, PipelineError
@@ -35,17 +40,24 @@ LAKE_HELP = (
 
 @app.command("collections")
 def collections_(
-    config: str | None = typer.Option(None, "--config", help=CONFIG_HELP),
-    lake: str | None = typer.Option(None, "--lake", help=LAKE_HELP),
-    as_json: bool = typer.Option(False, "--json", help="Print the listing as JSON lines instead of a table."),
+    config: str | None = typer.Option(None, "--config", metavar="FILE", help=CONFIG_HELP),
+    lake: str | None = typer.Option(None, "--lake", metavar="URI", help=LAKE_HELP),
+    fmt: str = format_option("one row per collection"),
+    as_json: bool = typer.Option(False, "--json", hidden=True, help="JSON lines (one object per line)."),
 ) -> None:
     """List the collections with their state: kind, query/accounts, schedule, newest_id, last run, posts."""
     from twitter_pipeline.collections import collection_status, load_collections
     from twitter_pipeline.storage import LakeStorage
 
+    check_format(fmt)
     settings = load_settings(lake=lake)
     loaded = load_collections(config)
-    rows = collection_status(loaded, LakeStorage(settings.lake))
+    storage = LakeStorage(settings.lake)
+    storage.check_is_lake(missing_ok=True)  # no lake yet: every collection "never run"
+    rows = collection_status(loaded, storage)
+    if fmt == "json":
+        print_json([row.to_dict() for row in rows])
+        return
     if as_json:
         for row in rows:
             typer.echo(orjson.dumps(row.to_dict()).decode())
@@ -91,6 +103,8 @@ def run_named(
     max_pages: int | None,
     force: bool,
     quality: bool,
+    max_posts: int | None = None,
+    fmt: str = "table",
 ) -> None:
     """Run the named collections one after another; exit non-zero naming every one that failed."""
     from twitter_pipeline import pipeline
@@ -99,11 +113,12 @@ def run_named(
     loaded = load_collections(config)
     chosen = [loaded.get(name) for name in dict.fromkeys(names)]
     summaries = []
+    landed.lake = settings.lake
+    before = {"pages": 0, "posts": 0}  # of the collections already finished
     show_status: list[Any] = [None]  # the live progress line of the collection running now
 
     def on_wait(seconds: float, until: Any = None, reason: str = "") -> None:
-        if show_status[0] is not None:
-            show_status[0](wait_message(seconds, until, reason))
+        show_wait(show_status[0] or (lambda text: None), seconds, until, reason)
 
     with pipeline.open_client(settings, source, on_wait=on_wait) as client:  # type: ignore[arg-type]
         for collection in chosen:
@@ -113,6 +128,7 @@ def run_named(
 
                 def on_progress(posts: int, pages: int, task: Any = task, progress: Any = progress) -> None:
                     progress.update(task, completed=pages, posts=posts, status="")
+                    landed.update(pages=before["pages"] + pages, posts=before["posts"] + posts)
 
                 summary = run_collection_isolated(
                     settings,
@@ -125,10 +141,16 @@ def run_named(
                     force=force,
                     quality=quality,
                     on_progress=on_progress,
+                    max_posts=max_posts,
                 )
                 progress.update(task, status=summary.status)
             summaries.append(summary)
-            print_collection_summary(summary)
+            before["pages"] += summary.pages
+            before["posts"] += summary.posts
+            if fmt != "json":
+                print_collection_summary(summary)
+    if fmt == "json":
+        print_json([summary.to_dict() for summary in summaries])
     _fail_if_any_failed(summaries)
 
 
@@ -142,12 +164,15 @@ def backfill_named(
     end: Any,
     every: timedelta,
     quality: bool,
+    max_posts: int | None = None,
+    fmt: str = "table",
 ) -> None:
     """Backfill one collection window by window (complete windows are skipped)."""
     from twitter_pipeline.collections import backfill_collection, load_collections
     from twitter_pipeline.extract.window import split_windows
 
     collection = load_collections(config).get(name)
+    landed.lake = settings.lake
     windows = split_windows(start, end, every)
     totals = {"collection": collection.name, "windows": len(windows), "skipped": 0, "pages": 0, "posts": 0}
     notes: list[str] = []
@@ -159,6 +184,7 @@ def backfill_named(
             totals["pages"] += summary.pages if summary.status != "skipped" else 0
             totals["posts"] += summary.posts if summary.status != "skipped" else 0
             notes.extend(n for n in summary.notes if n not in notes and "already complete" not in n)
+            landed.update(windows=progress.tasks[0].completed + 1)
             progress.update(task, advance=1, posts=totals["posts"], status=f"{window_start:%Y-%m-%d %H:%M}")
 
         backfill_collection(
@@ -169,10 +195,14 @@ def backfill_named(
             every,
             source=source,
             quality=quality,
+            max_posts=max_posts,
             on_window=on_window,
-            on_wait=lambda s, u=None, r="": progress.update(task, status=wait_message(s, u, r)),
+            on_wait=lambda s, u=None, r="": show_wait(lambda t: progress.update(task, status=t), s, u, r),
         )
     totals["lake"] = settings.lake
+    if fmt == "json":
+        print_json({**totals, "notes": notes})
+        return
     out_console.print(summary_table("backfill", totals))
     for note in notes:
         out_console.print(f"note: {note}")
@@ -189,7 +219,11 @@ def print_collection_summary(summary: Any) -> None:
     if summary.kind == "accounts":
         rows["accounts"] = f"{summary.accounts} resolved, {summary.lookups} looked up"
     rows.update(
-        {"api errors": summary.errors, "newest_id": summary.newest_id or "-", "seconds": summary.seconds}
+        {
+            "api errors": api_errors_text(summary.errors, summary.table_rows),
+            "newest_id": summary.newest_id or "-",
+            "seconds": summary.seconds,
+        }
     )
     if summary.table_rows:
         rows["rows merged"] = ", ".join(f"{k}={v}" for k, v in summary.table_rows.items() if v)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import signal
 import threading
-from datetime import datetime
 from types import FrameType
 
 import typer
@@ -14,20 +13,27 @@ from twitter_pipeline.emulator import constants as c
 from twitter_pipeline.emulator.config import EmulatorConfig
 from twitter_pipeline.emulator.server import EmulatorServer
 from twitter_pipeline.errors import ConfigError
+from twitter_pipeline.times import parse_utc
 
 
 @app.command()
 def emulator(
-    port: int = typer.Option(8750, "--port", "-p", help="TCP port to listen on (0 picks a free one)."),
+    port: int = typer.Option(
+        8750, "--port", "-p", metavar="PORT", help="TCP port to listen on (0 picks a free one)."
+    ),
     host: str = typer.Option(
         "127.0.0.1",
         "--host",
+        metavar="ADDRESS",
         help="Address to bind. Loopback by default; anything else exposes the emulator.",
     ),
-    seed: int = typer.Option(c.DEFAULT_SEED, "--seed", help="World seed: same seed, same posts, same bytes."),
+    seed: int = typer.Option(
+        c.DEFAULT_SEED, "--seed", metavar="N", help="World seed: same seed, same posts, same bytes."
+    ),
     token: str | None = typer.Option(
         None,
         "--token",
+        metavar="TOKEN",
         envvar="X_EMULATOR_TOKEN",
         show_envvar=True,
         help="Bearer token clients must send. Default: any non-empty token is accepted.",
@@ -86,7 +92,7 @@ def emulator(
     X_API_BASE_URL=<printed URL>.
     """
     try:
-        start = datetime.fromisoformat(world_start.replace("Z", "+00:00"))
+        start = parse_utc(world_start)
     except ValueError as exc:
         raise ConfigError(
             f"--world-start {world_start!r} is not an RFC 3339 time: use e.g. 2026-01-01T00:00:00Z"

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from twitter_pipeline.cli.app import app
-from twitter_pipeline.cli.progress import err_console, out_console
+from twitter_pipeline.cli.progress import check_format, err_console, format_option, out_console, print_json
 from twitter_pipeline.errors import ConfigError
 from twitter_pipeline.settings import load_settings
 
@@ -19,12 +21,14 @@ def maintain(
     lake: str | None = typer.Option(
         None,
         "--lake",
+        metavar="URI",
         help="The lake to maintain: a local folder or s3://bucket/prefix. "
         "Default: TWITTER_PIPELINE_LAKE or ./lake.",
     ),
     retention_hours: int = typer.Option(
         DEFAULT_RETENTION_HOURS,
         "--retention-hours",
+        metavar="HOURS",
         min=0,
         help="Vacuum deletes data files no table version newer than this many hours needs. "
         "Time travel and readers still scanning older versions need those files: keep it above "
@@ -34,9 +38,11 @@ def maintain(
         None,
         "--table",
         "-t",
+        metavar="TABLE",
         help="Only this table (repeat for several, e.g. -t tweets -t users). Default: every table "
         "under <lake>/tables.",
     ),
+    fmt: str = format_option("one row per table"),
 ) -> None:
     """Compact small files into large ones and vacuum files older versions no longer need.
 
@@ -45,8 +51,10 @@ def maintain(
     from twitter_pipeline.load.maintain import list_tables, maintain_table
     from twitter_pipeline.storage import LakeStorage
 
+    check_format(fmt)
     settings = load_settings(lake=lake)
     storage = LakeStorage(settings.lake)
+    storage.check_is_lake()
     names = list_tables(storage)
     if table:
         unknown = sorted(set(table) - set(names))
@@ -56,6 +64,8 @@ def maintain(
         names = [n for n in names if n in table]
     if not names:
         err_console.print(f"no tables in {storage.uri} yet: nothing to maintain")
+        if fmt == "json":
+            print_json([])
         return
 
     results = []
@@ -73,6 +83,9 @@ def maintain(
             results.append(maintain_table(storage, name, retention_hours=retention_hours))
             progress.advance(task)
 
+    if fmt == "json":
+        print_json([asdict(r) for r in results])
+        return
     summary = Table(title=f"lake upkeep: {storage.uri}", title_justify="left")
     for column in ("table", "files before", "files after", "compacted", "written", "vacuumed", "version"):
         summary.add_column(column, justify="left" if column == "table" else "right")

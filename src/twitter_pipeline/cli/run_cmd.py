@@ -9,16 +9,22 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from twitter_pipeline.cli.app import app
+from twitter_pipeline.cli.interrupt import landed
 from twitter_pipeline.cli.progress import (
+    api_errors_text,
+    check_format,
     err_console,
+    format_option,
     out_console,
     page_progress,
+    print_json,
+    show_wait,
     summary_table,
-    wait_message,
     window_progress,
 )
 from twitter_pipeline.errors import ConfigError
 from twitter_pipeline.settings import load_settings
+from twitter_pipeline.times import parse_time
 
 if TYPE_CHECKING:  # the pipeline imports the heavy stack: load it only when a command runs
     from twitter_pipeline.pipeline import RunSummary
@@ -34,6 +40,11 @@ SOURCE_HELP = (
     "started for the run). Default: api when X_BEARER_TOKEN is set, otherwise emulator."
 )
 ENDPOINT_HELP = "'recent' (last 7 days) or 'all' (full archive; needs an access level that allows it)."
+MAX_POSTS_HELP = (
+    "Budget: read at most this many posts in this run. A window whose estimate does not fit is not "
+    "started; reads are counted page by page. Default: TWITTER_PIPELINE_MAX_POSTS_PER_RUN (none)."
+)
+DRY_RUN_HELP = "Print the estimate (posts, requests, time, cost) and fetch no post."
 COLLECTION_HELP = (
     "Run a named collection from the collections file (its query or accounts, endpoint, fields and "
     "state) instead of --query; repeat for several."
@@ -45,37 +56,56 @@ CONFIG_HELP = (
 
 @app.command()
 def run(
-    query: str | None = typer.Option(None, "--query", "-q", help=QUERY_HELP),
+    query: str | None = typer.Option(None, "--query", "-q", metavar="QUERY", help=QUERY_HELP),
     start: str | None = typer.Option(
-        None, "--start", help="Window start, ISO 8601 (UTC if no offset). With --end: a closed window."
+        None,
+        "--start",
+        metavar="ISO",
+        help="Window start, ISO 8601 (UTC if no offset). With --end: a closed window.",
     ),
     end: str | None = typer.Option(
         None,
         "--end",
+        metavar="ISO",
         help="Window end, ISO 8601 (exclusive). Without --start/--end the run polls "
         "for posts newer than the last run (first run: the last hour).",
     ),
-    endpoint: str = typer.Option("recent", "--endpoint", help=ENDPOINT_HELP),
+    endpoint: str = typer.Option("recent", "--endpoint", metavar="recent|all", help=ENDPOINT_HELP),
     max_pages: int | None = typer.Option(
-        None, "--max-pages", min=1, help="Stop after this many pages (the rest is fetched by the next run)."
+        None,
+        "--max-pages",
+        metavar="N",
+        min=1,
+        help="Stop after this many pages (the rest is fetched by the next run).",
     ),
-    collection: list[str] | None = typer.Option(None, "--collection", "-c", help=COLLECTION_HELP),
-    config: str | None = typer.Option(None, "--config", help=CONFIG_HELP),
-    lake: str | None = typer.Option(None, "--lake", help=LAKE_HELP),
-    source: str | None = typer.Option(None, "--source", help=SOURCE_HELP),
+    collection: list[str] | None = typer.Option(
+        None, "--collection", "-c", metavar="NAME", help=COLLECTION_HELP
+    ),
+    config: str | None = typer.Option(None, "--config", metavar="FILE", help=CONFIG_HELP),
+    lake: str | None = typer.Option(None, "--lake", metavar="URI", help=LAKE_HELP),
+    source: str | None = typer.Option(None, "--source", metavar="api|emulator", help=SOURCE_HELP),
     force: bool = typer.Option(False, "--force", help="Fetch a closed window again even if it is complete."),
     no_quality: bool = typer.Option(
         False, "--no-quality", help="Skip the data-quality checks after loading."
     ),
+    max_posts: int | None = typer.Option(None, "--max-posts", min=1, help=MAX_POSTS_HELP),
+    dry_run: bool = typer.Option(False, "--dry-run", help=DRY_RUN_HELP),
+    fmt: str = format_option("the run summary"),
 ) -> None:
     """Fetch one window of posts into the raw zone, then load it into the lake's tables."""
     from twitter_pipeline import pipeline
 
+    check_format(fmt)
     settings = load_settings(lake=lake)
+    landed.lake = settings.lake
     chosen = pipeline.resolve_source(settings, source)
+    if dry_run:
+        _dry_run(settings, chosen, query, collection, config, start, end, None, endpoint, max_posts, fmt)
+        return
     if chosen == "emulator":
         err_console.print(
-            "[cyan]source: built-in X API emulator[/] (no X_BEARER_TOKEN set; set it to use the live API)"
+            "[cyan]source: built-in X API emulator: synthetic posts[/] "
+            "(set X_BEARER_TOKEN and use another lake for the live API)"
         )
     if collection:
         from twitter_pipeline.cli import collections_cmd
@@ -91,6 +121,8 @@ def run(
             max_pages=max_pages,
             force=force,
             quality=not no_quality,
+            max_posts=max_posts,
+            fmt=fmt,
         )
         return
     summary = _run_with_progress(
@@ -104,38 +136,55 @@ def run(
         max_pages=max_pages,
         force=force,
         quality=not no_quality,
+        max_posts=max_posts,
     )
-    _print_summary(summary)
+    _print_summary(summary, fmt)
 
 
 @app.command()
 def backfill(
-    start: str = typer.Option(..., "--start", help="Range start, ISO 8601 (UTC if no offset)."),
-    end: str = typer.Option(..., "--end", help="Range end, ISO 8601 (exclusive)."),
-    every: str = typer.Option(
-        "1h", "--every", help="Window length: 15m, 1h, 6h, 1d … each a resumable unit."
+    start: str = typer.Option(
+        ..., "--start", metavar="ISO", help="Range start, ISO 8601 (UTC if no offset)."
     ),
-    query: str | None = typer.Option(None, "--query", "-q", help=QUERY_HELP),
-    endpoint: str = typer.Option("recent", "--endpoint", help=ENDPOINT_HELP),
-    lake: str | None = typer.Option(None, "--lake", help=LAKE_HELP),
-    source: str | None = typer.Option(None, "--source", help=SOURCE_HELP),
+    end: str = typer.Option(..., "--end", metavar="ISO", help="Range end, ISO 8601 (exclusive)."),
+    every: str = typer.Option(
+        "1h", "--every", metavar="DURATION", help="Window length: 15m, 1h, 6h, 1d … each a resumable unit."
+    ),
+    query: str | None = typer.Option(None, "--query", "-q", metavar="QUERY", help=QUERY_HELP),
+    endpoint: str = typer.Option("recent", "--endpoint", metavar="recent|all", help=ENDPOINT_HELP),
+    lake: str | None = typer.Option(None, "--lake", metavar="URI", help=LAKE_HELP),
+    source: str | None = typer.Option(None, "--source", metavar="api|emulator", help=SOURCE_HELP),
     no_quality: bool = typer.Option(
         False, "--no-quality", help="Skip the data-quality checks after loading."
     ),
     collection: str | None = typer.Option(
-        None, "--collection", "-c", help="Backfill this named collection from the collections file."
+        None,
+        "--collection",
+        "-c",
+        metavar="NAME",
+        help="Backfill this named collection from the collections file.",
     ),
-    config: str | None = typer.Option(None, "--config", help=CONFIG_HELP),
+    config: str | None = typer.Option(None, "--config", metavar="FILE", help=CONFIG_HELP),
+    max_posts: int | None = typer.Option(None, "--max-posts", min=1, metavar="N", help=MAX_POSTS_HELP),
+    dry_run: bool = typer.Option(False, "--dry-run", help=DRY_RUN_HELP),
+    fmt: str = format_option("the backfill summary"),
 ) -> None:
     """Fetch a time range window by window; windows already complete are skipped."""
     from twitter_pipeline import pipeline
     from twitter_pipeline.extract.window import split_windows
 
+    check_format(fmt)
     settings = load_settings(lake=lake)
+    landed.lake = settings.lake
     chosen = pipeline.resolve_source(settings, source)
-    start_at, end_at = pipeline.parse_time(start, "--start"), pipeline.parse_time(end, "--end")
+    start_at, end_at = parse_time(start, "--start"), parse_time(end, "--end")
     if start_at is None or end_at is None or start_at >= end_at:
         raise ConfigError("--start must be before --end")
+    if dry_run:
+        names = [collection] if collection else None
+        every_delta = parse_every(every)
+        _dry_run(settings, chosen, query, names, config, start, end, every_delta, endpoint, max_posts, fmt)
+        return
     if collection:
         from twitter_pipeline.cli import collections_cmd
 
@@ -149,6 +198,8 @@ def backfill(
             end=end_at,
             every=parse_every(every),
             quality=not no_quality,
+            max_posts=max_posts,
+            fmt=fmt,
         )
         return
     windows = split_windows(start_at, end_at, parse_every(every))
@@ -161,6 +212,7 @@ def backfill(
             totals["pages"] += summary.pages if not summary.skipped else 0
             totals["posts"] += summary.posts if not summary.skipped else 0
             totals["errors"] += summary.errors
+            landed.update(windows=progress.tasks[0].completed + 1)
             progress.update(task, advance=1, posts=totals["posts"], status=f"{window_end:%Y-%m-%d %H:%M}")
 
         pipeline.backfill(
@@ -173,37 +225,82 @@ def backfill(
             source=chosen,
             quality=not no_quality,
             on_window=on_window,
-            on_wait=lambda s, u=None, r="": progress.update(task, status=wait_message(s, u, r)),
+            max_posts=max_posts,
+            on_wait=lambda s, u=None, r="": show_wait(lambda t: progress.update(task, status=t), s, u, r),
         )
     totals["lake"] = settings.lake
+    if fmt == "json":
+        print_json(totals)
+        return
     out_console.print(summary_table("backfill", totals))
 
 
 @app.command("import")
 def import_(
     files: list[Path] = typer.Argument(
-        ..., help="twarc2 JSONL archives (.jsonl, .jsonl.gz) or single-page .json files."
+        ..., metavar="FILE", help="twarc2 JSONL archives (.jsonl, .jsonl.gz) or single-page .json files."
     ),
-    lake: str | None = typer.Option(None, "--lake", help=LAKE_HELP),
+    lake: str | None = typer.Option(None, "--lake", metavar="URI", help=LAKE_HELP),
     no_quality: bool = typer.Option(
         False, "--no-quality", help="Skip the data-quality checks after loading."
     ),
+    fmt: str = format_option("the import summary"),
 ) -> None:
     """Load saved API response pages through the same raw zone → tables path as `run`."""
     from twitter_pipeline import pipeline
 
+    check_format(fmt)
     settings = load_settings(lake=lake)
+    landed.lake = settings.lake
     with page_progress() as progress:
         task = progress.add_task("import", total=None, posts=0, status="")
-        posts = 0
 
-        def on_page(page: Any, key: str) -> None:
-            nonlocal posts
-            posts += len(page.payload.get("data") or [])
-            progress.update(task, advance=1, posts=posts)
+        def on_progress(posts: int, pages: int) -> None:
+            progress.update(task, completed=pages, posts=posts)
+            landed.update(pages=pages, posts=posts)
 
-        summary = pipeline.import_files(settings, files, on_page=on_page, quality=not no_quality)
-    _print_summary(summary)
+        summary = pipeline.import_files(settings, files, on_progress=on_progress, quality=not no_quality)
+    _print_summary(summary, fmt)
+
+
+def _dry_run(
+    settings: Any,
+    source: str,
+    query: str | None,
+    collections: list[str] | None,
+    config: str | None,
+    start: str | None,
+    end: str | None,
+    every: timedelta | None,
+    endpoint: str,
+    max_posts: int | None,
+    fmt: str = "table",
+) -> None:
+    """What the run would read, per query or collection; nothing is fetched and the lake is not written."""
+    from twitter_pipeline import cost
+    from twitter_pipeline.cli.estimate_cmd import show
+
+    options: dict[str, Any] = {"start": start, "end": end, "every": every, "source": source}
+    options.update(max_posts=max_posts, polling=not (start or end))
+    estimates: list[Any] = []
+    if collections:
+        from twitter_pipeline.collections import load_collections
+
+        loaded = load_collections(config)
+        for name in dict.fromkeys(collections):
+            item = loaded.get(name)
+            if item.kind != "search":
+                err_console.print(f"collection {name}: account timelines cannot be counted (set max_posts)")
+                continue
+            estimates.append(cost.estimate(settings, collection=item, **{**options, "polling": False}))
+    else:
+        estimates.append(cost.estimate(settings, query=query, endpoint=endpoint, **options))
+    if fmt == "json":
+        print_json({"dry_run": True, "estimates": [e.to_dict() for e in estimates]})
+        return
+    for found in estimates:
+        show(found)
+    out_console.print("dry run: no post was fetched")
 
 
 def parse_every(text: str) -> timedelta:
@@ -223,9 +320,10 @@ def _run_with_progress(settings: Any, label: str, **options: Any) -> RunSummary:
 
         def on_progress(posts: int, pages: int) -> None:
             progress.update(task, completed=pages, posts=posts, status="")
+            landed.update(pages=pages, posts=posts)
 
         def on_wait(seconds: float, until: Any = None, reason: str = "") -> None:
-            progress.update(task, status=wait_message(seconds, until, reason))
+            show_wait(lambda text: progress.update(task, status=text), seconds, until, reason)
 
         def on_table_loaded(load: Any) -> None:
             progress.update(task, status=f"loaded {load.table}")
@@ -237,14 +335,20 @@ def _run_with_progress(settings: Any, label: str, **options: Any) -> RunSummary:
     return summary
 
 
-def _print_summary(summary: RunSummary) -> None:
+def _print_summary(summary: RunSummary, fmt: str = "table") -> None:
+    if fmt == "json":
+        print_json(summary.to_dict())
+        return
     rows: dict[str, Any] = {
         "run": summary.run_id,
         "source": summary.source,
         "pages": summary.pages,
         "posts": summary.posts,
         "users": summary.users,
-        "api errors": summary.errors,
+        "api errors": api_errors_text(summary.errors, summary.table_rows),
+        "posts read": f"{summary.posts_read} (estimate {summary.posts_estimated})"
+        if summary.posts_estimated is not None
+        else summary.posts_read,
         "seconds": summary.seconds,
         "complete": "yes" if summary.complete else "no (run again to continue)",
         "lake": summary.lake,

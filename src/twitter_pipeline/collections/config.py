@@ -25,6 +25,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
+from croniter import croniter
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 from twitter_pipeline.errors import ConfigError
@@ -55,19 +56,14 @@ def parse_duration(text: str, name: str = "lookback") -> timedelta:
 
 
 def validate_schedule(text: str) -> str:
-    """A preset (@hourly, @daily…) or a five-field cron expression; croniter checks it when installed."""
+    """A preset (@hourly, @daily…) or a five-field cron expression that croniter accepts."""
     value = " ".join(text.split())
     if value in SCHEDULE_PRESETS:
         return value
     parts = value.split(" ")
     ok = len(parts) == 5 and all(_CRON_FIELD.match(p) for p in parts)
     if ok:
-        try:
-            from croniter import croniter
-        except ImportError:  # pragma: no cover - croniter comes with the airflow extra
-            croniter = None
-        if croniter is not None:
-            ok = bool(croniter.is_valid(value))
+        ok = bool(croniter.is_valid(value))
     if not ok:
         raise ValueError(
             f"schedule {text!r} is not a cron expression: use a preset ({', '.join(SCHEDULE_PRESETS)}) "
@@ -90,6 +86,7 @@ class Collection(BaseModel):
     schedule: str = DEFAULT_SCHEDULE
     lookback: str | None = None  # first run only: how far back to start (default 1h; accounts: all)
     max_results: int | None = None
+    max_posts: int | None = None  # the most posts one run of this collection may read (a budget)
     description: str = ""
 
     @field_validator("name")
@@ -183,6 +180,8 @@ class Collection(BaseModel):
             if self.endpoint not in (None, TIMELINE_ENDPOINT):
                 raise ValueError(f"endpoint {self.endpoint!r} does not apply to accounts: use timeline")
             low, high = 5, 100
+        if self.max_posts is not None and self.max_posts < 1:
+            raise ValueError(f"max_posts={self.max_posts} must be at least 1 (or leave it out: no budget)")
         if self.max_results is not None and not low <= self.max_results <= high:
             raise ValueError(f"max_results={self.max_results} is out of range here: use {low}–{high}")
         return self

@@ -8,15 +8,14 @@ raw pages as the other tables and merged in the same `load_window` call, so it c
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.dataset as ds
 
-from twitter_pipeline.extract.pages import RawPage
 from twitter_pipeline.load import read_table
+from twitter_pipeline.raw.pages import RawPage
 from twitter_pipeline.storage import LakeStorage
 from twitter_pipeline.transform.schema import TIMESTAMP, ColumnDoc, TableSpec
 
@@ -53,6 +52,7 @@ COLLECTION_POSTS_SPEC = TableSpec(
     "One row per (collection, post): which collection fetched each post, from which endpoint or "
     "account timeline, first and last fetch. Join tweets on tweet_id = tweets.id to filter by collection.",
     tuple(ColumnDoc(name, desc, src) for name, _, src, desc in _COLUMNS),
+    keep_on_update=("first_fetched_at", "first_run_id"),
 )
 
 
@@ -71,19 +71,14 @@ def account_of(page: RawPage) -> str | None:
 class MembershipBuilder:
     """Builds `collection_posts` batches for one collection run, keeping each post's first fetch.
 
-    `existing` maps tweet ids already linked to the collection to their (first_fetched_at,
-    first_run_id), so a later run never moves a post's first fetch forward.
+    Only the run's own posts are held (their first fetch within the run). Posts linked by earlier
+    runs keep their ``first_*`` columns through the MERGE itself (`TableSpec.keep_on_update`), so
+    a run's cost never grows with how many posts the collection already holds.
     """
 
-    def __init__(
-        self,
-        collection: str,
-        kind: str,
-        run_id: str,
-        existing: Mapping[str, tuple[datetime, str]] | None = None,
-    ) -> None:
+    def __init__(self, collection: str, kind: str, run_id: str) -> None:
         self.collection, self.kind, self.run_id = collection, kind, run_id
-        self.first: dict[str, tuple[datetime, str]] = dict(existing or {})
+        self.first: dict[str, tuple[datetime, str]] = {}
 
     def table(self, pages: Iterable[RawPage]) -> pa.Table:
         rows: dict[str, dict[str, object]] = {}
@@ -113,21 +108,6 @@ class MembershipBuilder:
                     "fetched_at": fetched,
                 }
         return pa.Table.from_pylist(list(rows.values()), schema=COLLECTION_POSTS_SPEC.schema)
-
-
-def existing_links(storage: LakeStorage, collection: str) -> dict[str, tuple[datetime, str]]:
-    """tweet id → (first_fetched_at, first_run_id) of posts the collection already holds."""
-    table = read_table(
-        storage,
-        COLLECTION_POSTS,
-        columns=["tweet_id", "first_fetched_at", "first_run_id"],
-        filter=ds.field("collection") == collection,
-        schema=COLLECTION_POSTS_SPEC.schema,
-    )
-    ids = table["tweet_id"].to_pylist()
-    firsts = table["first_fetched_at"].to_pylist()
-    runs = table["first_run_id"].to_pylist()
-    return {i: (f, r) for i, f, r in zip(ids, firsts, runs, strict=True) if i and f is not None}
 
 
 def posts_per_collection(storage: LakeStorage) -> dict[str, int]:

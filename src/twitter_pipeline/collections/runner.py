@@ -27,7 +27,6 @@ from twitter_pipeline.collections.membership import (
     COLLECTION_POSTS,
     COLLECTION_POSTS_SPEC,
     MembershipBuilder,
-    existing_links,
 )
 from twitter_pipeline.collections.state import CollectionStateStore
 from twitter_pipeline.collections.timeline import (
@@ -40,18 +39,20 @@ from twitter_pipeline.engine.units import (
     ALREADY_COMPLETE,
     STOPPED_AT_MAX_PAGES,
     checkpoint_extraction,
+    describe_window,
+    estimate_window,
     parse_iso,
     result_extraction,
     window_lease_name,
 )
 from twitter_pipeline.engine.work import Extraction, OnProgress
-from twitter_pipeline.errors import PipelineError
+from twitter_pipeline.errors import PipelineError, one_line
 from twitter_pipeline.extract.checkpointed import OnPage, new_run_id
 from twitter_pipeline.extract.client import SEARCH_NAMES, XApiClient, format_time
-from twitter_pipeline.extract.pages import RawPage
-from twitter_pipeline.extract.state import Window, newer_id
-from twitter_pipeline.extract.window import SearchRequest, extract_window
+from twitter_pipeline.extract.state import Checkpoint, Window, newer_id
+from twitter_pipeline.extract.window import SearchRequest, extract_window, resolve_window
 from twitter_pipeline.logs import event
+from twitter_pipeline.raw.pages import RawPage
 from twitter_pipeline.raw.zone import RawZone
 from twitter_pipeline.settings import Settings
 from twitter_pipeline.storage import LakeStorage
@@ -140,10 +141,18 @@ class CollectionUnit:
     def pending(self) -> list[Extraction]:
         """Finished, uncommitted windows of this collection (search or any account's timeline)."""
         return [
-            checkpoint_extraction(self.state, c, self._lease_of(c.window), self._metadata())
+            checkpoint_extraction(
+                self.state, c, self._lease_of(c.window), self._metadata(staged_under=self._run_of(c))
+            )
             for c in self.state.checkpoints()
             if c.finished
         ]
+
+    def _run_of(self, checkpoint: Checkpoint) -> str:
+        """The collection run that fetched a checkpoint (timelines: ``<run>-<user_id>``)."""
+        if self.collection.kind == "search":
+            return checkpoint.run_id
+        return checkpoint.run_id.rsplit("-", 1)[0]
 
     # -- extraction --------------------------------------------------------------------------------
     def extract(self, on_progress: OnProgress | None) -> Extraction:
@@ -174,7 +183,23 @@ class CollectionUnit:
         lookback = self.collection.lookback_delta
         return None if lookback is None else (self.now or datetime.now(UTC)) - lookback
 
-    def _extract_search(self, on_page: OnPage | None) -> Extraction:
+    def estimate(self) -> tuple[int, str] | None:
+        """A search collection's posts to read, from the counts endpoint (timelines cannot be counted)."""
+        if self.collection.kind != "search":
+            return None
+        request = self._search_request()
+        name, window = resolve_window(self.state, request)
+        if window.closed and not self.force and self.state.window_done(name, request.query, window):
+            return None
+        posts = estimate_window(self.client, request.endpoint, request.query, window)
+        if posts is None:
+            return None
+        checkpoint = self.state.checkpoint(name, request.query, window)
+        if checkpoint is not None:
+            posts = max(0, posts - checkpoint.posts)
+        return posts, f"collection {self.collection.name!r} window {describe_window(window)}"
+
+    def _search_request(self) -> SearchRequest:
         endpoint = self.collection.api_endpoint
         name, query = SEARCH_NAMES[endpoint], self.collection.query or ""
         start, end = self.start, self.end
@@ -185,7 +210,7 @@ class CollectionUnit:
                 start = parse_iso(open_runs[0].window.start_time)
             elif self.state.newest_id(name, query) is None:
                 start = self._first_start()
-        request = SearchRequest(
+        return SearchRequest(
             query=query,
             endpoint=endpoint,
             start_time=start,
@@ -193,6 +218,9 @@ class CollectionUnit:
             max_results=self.collection.max_results,
             incremental=incremental,
         )
+
+    def _extract_search(self, on_page: OnPage | None) -> Extraction:
+        request = self._search_request()
         result = extract_window(
             self.client.with_fields(self._fields()),
             self.raw,
@@ -267,6 +295,8 @@ class CollectionUnit:
                     f"{TIMELINE_DEPTH:,} posts; older ones need full-archive search (from:{account.username})"
                 )
             combined.notes.extend(f"@{account.username}: {problem}" for problem in result.problems)
+        if self.end is not None:  # a closed window: every timeline shares it
+            combined.window_start, combined.window_end = self.start, self.end
         if not combined.complete:
             combined.notes.append(STOPPED_AT_MAX_PAGES)
         if combined.skipped:
@@ -279,12 +309,7 @@ class CollectionUnit:
     def batches(self, extraction: Extraction) -> Iterator[Mapping[str, pa.Table]]:
         from twitter_pipeline.transform import DEFAULT_PAGES_PER_BATCH, pages_to_tables
 
-        builder = MembershipBuilder(
-            self.collection.name,
-            self.collection.kind,
-            extraction.run_id,
-            existing_links(self.storage, self.collection.name),
-        )
+        builder = MembershipBuilder(self.collection.name, self.collection.kind, extraction.run_id)
         lookup_keys = list(extraction.metadata.get("lookup_keys") or [])  # type: ignore[call-overload]
         if lookup_keys:
             yield pages_to_tables([lookup_page_as_users(p) for p in self.raw.read_many(lookup_keys)])
@@ -337,8 +362,15 @@ def run_collection(
     on_progress: OnProgress | None = None,
     on_wait: Callable[..., None] | None = None,
     now: datetime | None = None,
+    max_posts: int | None = None,
+    guard: Any = None,
 ) -> CollectionRunSummary:
-    """Extract and load one collection through the run engine; raises `PipelineError` after recording it."""
+    """Extract and load one collection through the run engine; raises `PipelineError` after recording it.
+
+    Budgets: `max_posts` (else TWITTER_PIPELINE_MAX_POSTS_PER_RUN), the collection's own `max_posts`
+    and the per-month setting, whichever is tightest.
+    """
+    from twitter_pipeline.budget.limits import add_project_cap, build_guard
     from twitter_pipeline.engine.run import run_unit
 
     started = time.monotonic()
@@ -353,9 +385,18 @@ def run_collection(
             unit = CollectionUnit(
                 storage, api, chosen, collection, summary, start_at, end_at, max_pages, force, now
             )
-            outcome = run_unit(storage, unit, quality=quality, on_progress=on_progress)
+            if guard is None:
+                guard = build_guard(
+                    storage,
+                    settings,
+                    max_posts=max_posts,
+                    collection=collection.name,
+                    collection_max=collection.max_posts,
+                )
+                add_project_cap(guard, api)
+            outcome = run_unit(storage, unit, quality=quality, on_progress=on_progress, guard=guard)
     except Exception as exc:
-        state.write_record(last_run_at=_now(), last_status=FAILED, last_error=_one_line(exc))
+        state.write_record(last_run_at=_now(), last_status=FAILED, last_error=one_line(exc))
         raise
     extraction = outcome.extraction
     summary.run_id = extraction.run_id
@@ -429,7 +470,7 @@ def run_collection_isolated(
             collection.name,
             collection.kind,
             status=FAILED,
-            error=_one_line(exc),
+            error=one_line(exc),
             lake=settings.lake,
             complete=False,
             seconds=round(time.monotonic() - started, 2),
@@ -470,11 +511,22 @@ def backfill_collection(
     **options: Any,
 ) -> list[CollectionRunSummary]:
     """Run the collection window by window over [start, end); complete windows are skipped."""
+    from twitter_pipeline.budget.limits import add_project_cap, build_guard
     from twitter_pipeline.extract.window import split_windows
 
     source = pipeline.resolve_source(settings, options.pop("source", None))
     summaries = []
     with _client(settings, source, None, options.pop("on_wait", None)) as api:
+        # One budget for the whole backfill, as `pipeline.backfill` has.
+        guard = build_guard(
+            pipeline.lake_for_source(settings, source),
+            settings,
+            max_posts=options.pop("max_posts", None),
+            collection=collection.name,
+            collection_max=collection.max_posts,
+        )
+        add_project_cap(guard, api)
+        options["guard"] = guard
         for window_start, window_end in split_windows(start, end, every):
             summary = run_collection(
                 settings, collection, source=source, start=window_start, end=window_end, client=api, **options
@@ -487,8 +539,3 @@ def backfill_collection(
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__

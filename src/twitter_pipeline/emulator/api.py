@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -53,6 +53,9 @@ ENDPOINT_SEARCH_RECENT = "search_recent"
 ENDPOINT_SEARCH_ALL = "search_all"
 ENDPOINT_USER_POSTS = "user_posts"
 ENDPOINT_USER_BY_USERNAME = "user_by_username"
+ENDPOINT_COUNTS_RECENT = "counts_recent"
+ENDPOINT_COUNTS_ALL = "counts_all"
+ENDPOINT_USAGE = "usage"
 
 
 @dataclass
@@ -73,12 +76,12 @@ class InvalidRequest(Exception):
         self.errors = errors
 
 
-def invalid_request_body(errors: list[dict[str, Any]]) -> dict[str, Any]:
+def invalid_request_body(errors: list[dict[str, Any]], v167: bool = False) -> dict[str, Any]:
     return {
         "errors": errors,
         "title": "Invalid Request",
         "detail": "One or more parameters to your request was invalid.",
-        "type": c.PROBLEM_INVALID_REQUEST,
+        "type": problem_type("invalid-request", v167),
     }
 
 
@@ -88,6 +91,12 @@ def endpoint_of(path: str) -> str | None:
         return ENDPOINT_SEARCH_RECENT
     if path == c.SEARCH_ALL_PATH:
         return ENDPOINT_SEARCH_ALL
+    if path == c.COUNTS_RECENT_PATH:
+        return ENDPOINT_COUNTS_RECENT
+    if path == c.COUNTS_ALL_PATH:
+        return ENDPOINT_COUNTS_ALL
+    if path == c.USAGE_PATH:
+        return ENDPOINT_USAGE
     if _USER_POSTS_RE.match(path):
         return ENDPOINT_USER_POSTS
     if _USER_BY_NAME_RE.match(path):
@@ -98,8 +107,16 @@ def endpoint_of(path: str) -> str | None:
 class EmulatedApi:
     """Answers requests from one World; `clock` returns the world's "now" (frozen in tests if wanted)."""
 
-    def __init__(self, world: World, clock: Callable[[], datetime], max_scan: int = 20_000) -> None:
+    def __init__(
+        self,
+        world: World,
+        clock: Callable[[], datetime],
+        max_scan: int = 20_000,
+        default_v167: bool = False,
+    ) -> None:
         self.world = world
+        # Spelling of answers to requests that name neither `tweet.fields` nor `post.fields`.
+        self.default_v167 = default_v167
         self.clock = clock
         self.scan_budget = max_scan * 10
         self._floor_cache: dict[tuple[int, int], int] = {}
@@ -122,6 +139,10 @@ class EmulatedApi:
             params = self._parse_params(raw_query)
             if endpoint in (ENDPOINT_SEARCH_RECENT, ENDPOINT_SEARCH_ALL):
                 resp = self._search(endpoint, params)
+            elif endpoint in (ENDPOINT_COUNTS_RECENT, ENDPOINT_COUNTS_ALL):
+                from twitter_pipeline.emulator.counts import counts
+
+                resp = counts(self, endpoint == ENDPOINT_COUNTS_RECENT, params)
             elif endpoint == ENDPOINT_USER_POSTS:
                 m = _USER_POSTS_RE.match(path)
                 assert m
@@ -131,9 +152,22 @@ class EmulatedApi:
                 assert m
                 resp = self._user_by_username(m.group(1), params)
         except InvalidRequest as exc:
-            return ApiResponse(400, invalid_request_body(exc.errors), endpoint)
+            return ApiResponse(
+                400,
+                invalid_request_body(exc.errors, self._v167(k for k, _ in parse_qsl(raw_query))),
+                endpoint,
+            )
         resp.endpoint = endpoint
         return resp
+
+    def _v167(self, keys: Iterable[str], expansions: Iterable[str] = ()) -> bool:
+        """Answer in the 2.167 spelling: asked for by name, or the default when nothing names one."""
+        keys = set(keys)
+        if "post.fields" in keys or any(
+            e in ("referenced_posts", "edit_history_post_ids") for e in expansions
+        ):
+            return True
+        return self.default_v167 and "tweet.fields" not in keys
 
     @staticmethod
     def _parse_params(raw_query: str) -> dict[str, str]:
@@ -150,9 +184,8 @@ class EmulatedApi:
         return params
 
     # ---- validation helpers -------------------------------------------------------------------------------
-    def _check_known(
-        self, params: dict[str, str], allowed: tuple[str, ...], errors: list[dict[str, Any]]
-    ) -> None:
+    @staticmethod
+    def _check_known(params: dict[str, str], allowed: tuple[str, ...], errors: list[dict[str, Any]]) -> None:
         for key, value in params.items():
             if key not in allowed:
                 errors.append(
@@ -207,9 +240,7 @@ class EmulatedApi:
         expansion_enum = tuple(dict.fromkeys(c.TWEET_EXPANSIONS_V159 + c.POST_EXPANSIONS_V167))
         expansions = self._list_param(params, "expansions", expansion_enum, errors)
         user_enum = tuple(dict.fromkeys(c.USER_FIELDS_V159 + c.USER_FIELDS_V167))
-        v167 = "post.fields" in params or any(
-            e in ("referenced_posts", "edit_history_post_ids") for e in expansions
-        )
+        v167 = self._v167(params, expansions)
         return FieldSelection(
             v167=v167,
             tweet_fields=normalise_tweet_fields(post_fields or tweet_fields),
@@ -632,7 +663,7 @@ class EmulatedApi:
         self._list_param(params, "post.fields", c.POST_FIELDS_V167 + c.POST_FIELDS_V167_SCHEMA_EXTRAS, errors)
         if errors:
             raise InvalidRequest(errors)
-        v167 = "post.fields" in params
+        v167 = self._v167(params)
         user = self.world.user_by_username.get(username.lower())
         if user is None or user.suspended:
             detail = (

@@ -33,6 +33,10 @@ class EmulatorConfig:
     rate_limits: dict[str, int] = field(default_factory=lambda: dict(c.RATE_LIMITS))
     search_all_per_second: int = c.SEARCH_ALL_PER_SECOND  # 0 = no per-second limit
 
+    # spelling of answers to requests that name no field parameter: "2.159" (tweets, the live API
+    # today) or "2.167" (posts); a request naming tweet.fields or post.fields gets that spelling
+    spec_version: str = "2.159"
+
     # search cost bound: posts examined per request before a short page is returned
     max_scan: int = 20_000
 
@@ -46,6 +50,7 @@ class EmulatorConfig:
     reset_rate: float = 0.0  # share of requests answered with a TCP reset
     usage_cap: int | None = None  # posts that may be served before 429 usage-capped
     usage_cap_period: str = "Monthly"
+    cap_reset_day: int = 1  # day of the month the usage cap resets, as /2/usage/tweets reports it
 
     def __post_init__(self) -> None:
         if self.posts_per_hour < 1 or self.posts_per_hour > 3_600_000:
@@ -61,8 +66,12 @@ class EmulatorConfig:
         for name in ("error_rate", "truncate_rate", "reset_rate"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ConfigError(f"emulator {name} must be between 0 and 1: pass a share such as 0.05")
+        if self.spec_version not in ("2.159", "2.167"):
+            raise ConfigError("emulator spec_version must be 2.159 or 2.167")
         if self.usage_cap_period not in ("Daily", "Monthly"):
             raise ConfigError("emulator usage_cap_period must be Daily or Monthly")
+        if not 1 <= self.cap_reset_day <= 31:
+            raise ConfigError("emulator cap_reset_day must be a day of the month (1-31)")
         if self.token is not None and not self.token:
             object.__setattr__(self, "token", None)
 

@@ -220,12 +220,41 @@ RATE_LIMITS: dict[str, int] = {
     "search_all": 300,
     "user_posts": 1500,
     "user_by_username": 300,
+    "counts_recent": 300,
+    "counts_all": 300,
+    "usage": 50,
 }
 SEARCH_ALL_PER_SECOND = 1
 
 # --- endpoints -----------------------------------------------------------------------------------------------
 SEARCH_RECENT_PATH = "/2/tweets/search/recent"
 SEARCH_ALL_PATH = "/2/tweets/search/all"
+COUNTS_RECENT_PATH = "/2/tweets/counts/recent"
+COUNTS_ALL_PATH = "/2/tweets/counts/all"
+USAGE_PATH = "/2/usage/tweets"
+
+# --- counts and usage ----------------------------------------------------------------------------------------
+GRANULARITIES: tuple[str, ...] = ("minute", "hour", "day")
+DEFAULT_GRANULARITY = "hour"
+# Buckets per counts page: one page covers at most a day of minutes, 31 days of hours or of days.
+COUNTS_BUCKETS_PER_PAGE: dict[str, int] = {"minute": 1440, "hour": 744, "day": 31}
+COUNTS_ALL_DEFAULT_DAYS = 30  # full-archive counts without start_time cover the last 30 days
+# 2.159 names the count fields "tweet_count"; 2.167 "post_count" (asked for with search_count.fields).
+SEARCH_COUNT_FIELDS: tuple[str, ...] = ("end", "start", "tweet_count", "post_count")
+USAGE_FIELDS: tuple[str, ...] = (
+    "cap_reset_day",
+    "daily_client_app_usage",
+    "daily_project_usage",
+    "project_cap",
+    "project_id",
+    "project_usage",
+)
+USAGE_DEFAULT_FIELDS: tuple[str, ...] = ("cap_reset_day", "project_cap", "project_id", "project_usage")
+USAGE_DAYS_BOUNDS = (1, 90)
+USAGE_DEFAULT_DAYS = 7
+DEFAULT_PROJECT_CAP = 2_000_000  # reported when no usage_cap is configured (nothing is enforced then)
+EMULATOR_PROJECT_ID = "1234567890123456789"
+EMULATOR_CLIENT_APP_ID = "29012345"
 
 # --- problem types -------------------------------------------------------------------------------------------
 PROBLEM_INVALID_REQUEST = "https://api.twitter.com/2/problems/invalid-request"

@@ -22,7 +22,17 @@ from typing import Any
 import orjson
 
 from twitter_pipeline.emulator import constants as c
-from twitter_pipeline.emulator.api import ENDPOINT_SEARCH_ALL, ApiResponse, EmulatedApi, endpoint_of
+from twitter_pipeline.emulator.api import (
+    ENDPOINT_COUNTS_ALL,
+    ENDPOINT_COUNTS_RECENT,
+    ENDPOINT_SEARCH_ALL,
+    ENDPOINT_USAGE,
+    ApiResponse,
+    EmulatedApi,
+    InvalidRequest,
+    endpoint_of,
+    invalid_request_body,
+)
 from twitter_pipeline.emulator.config import EmulatorConfig
 from twitter_pipeline.emulator.world import World, mix64
 
@@ -72,12 +82,15 @@ class EmulatorServer:
             config = config.with_(**overrides)
         self.config = config
         self.world = World(config.seed, config.posts_per_hour, config.world_start, config.users)
-        self.api = EmulatedApi(self.world, self._now, config.max_scan)
+        self.api = EmulatedApi(
+            self.world, self._now, config.max_scan, default_v167=config.spec_version == "2.167"
+        )
         self._lock = threading.Lock()
         self._request_count = 0
         self._records: list[RequestRecord] = []
         self._served: set[str] = set()
         self._served_total = 0
+        self._served_by_day: dict[str, int] = {}  # distinct posts first served per UTC day (usage)
         self._buckets: dict[tuple[str, str], _Bucket] = {}
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -152,6 +165,20 @@ class EmulatorServer:
             return self._served_total
 
     @property
+    def posts_read(self) -> int:
+        """Distinct posts served, as /2/usage/tweets reports them in `project_usage`."""
+        with self._lock:
+            return sum(self._served_by_day.values())
+
+    @property
+    def project_cap(self) -> int:
+        """The monthly cap /2/usage/tweets reports: a Monthly usage_cap, else a default that is not
+        enforced (a Daily usage_cap is enforced with 429s only, as the usage endpoint reports months)."""
+        cfg = self.config
+        monthly = cfg.usage_cap is not None and cfg.usage_cap_period == "Monthly"
+        return cfg.usage_cap if monthly and cfg.usage_cap is not None else c.DEFAULT_PROJECT_CAP
+
+    @property
     def requests(self) -> list[RequestRecord]:
         with self._lock:
             return list(self._records)
@@ -165,6 +192,7 @@ class EmulatorServer:
         """Forget served ids, request log and rate-limit windows (between test phases)."""
         with self._lock:
             self._served.clear()
+            self._served_by_day.clear()
             self._served_total = 0
             self._records.clear()
             self._buckets.clear()
@@ -207,7 +235,8 @@ class EmulatorServer:
             title = "Service Unavailable" if status == 503 else "Internal Server Error"
             body = {"title": title, "detail": title, "type": "about:blank", "status": status}
             return _Outcome(n, path, params, status, body, self._headers_peek(token, endpoint), fault="5xx")
-        if cfg.usage_cap is not None and endpoint is not None:
+        unbilled = endpoint in (ENDPOINT_COUNTS_RECENT, ENDPOINT_COUNTS_ALL, ENDPOINT_USAGE)
+        if cfg.usage_cap is not None and endpoint is not None and not unbilled:
             with self._lock:
                 capped = len(self._served) >= cfg.usage_cap
             if capped:
@@ -225,6 +254,8 @@ class EmulatorServer:
         headers, limited = self._consume(token, endpoint, now)
         if limited:
             return _Outcome(n, path, params, 429, TOO_MANY_REQUESTS_BODY, headers, fault=limited)
+        if endpoint == ENDPOINT_USAGE:
+            return _Outcome(n, path, params, *self._usage(raw_query), headers)
         with self._lock:  # the world's cache and generators are not thread-safe; pages are CPU-bound anyway
             resp: ApiResponse = self.api.handle(path, raw_query)
         truncate = resp.status == 200 and self._decide(n, 3, cfg.truncate_rate)
@@ -232,6 +263,17 @@ class EmulatorServer:
             n, path, params, resp.status, resp.body, headers, post_ids=resp.post_ids,
             fault="truncate" if truncate else None,
         )  # fmt: skip
+
+    def _usage(self, raw_query: str) -> tuple[int, dict[str, Any]]:
+        from twitter_pipeline.emulator.usage import usage
+
+        with self._lock:
+            by_day = dict(self._served_by_day)
+        try:
+            resp = usage(raw_query, by_day, self.project_cap, self.config.cap_reset_day, self._now())
+        except InvalidRequest as exc:
+            return 400, invalid_request_body(exc.errors)
+        return resp.status, resp.body
 
     def _bucket(self, token: str, endpoint: str, now: float) -> _Bucket:
         key = (token, endpoint)
@@ -291,6 +333,8 @@ class EmulatorServer:
                 return set()
             added = set(outcome.post_ids) - self._served
             self._served.update(added)
+            day = self._now().date().isoformat()
+            self._served_by_day[day] = self._served_by_day.get(day, 0) + len(added)
             self._served_total += len(outcome.post_ids)
             return added
 
@@ -298,6 +342,8 @@ class EmulatorServer:
         with self._lock:
             self._served.difference_update(added)
             self._served_total -= count
+            day = self._now().date().isoformat()
+            self._served_by_day[day] = self._served_by_day.get(day, 0) - len(added)
 
 
 @dataclass
@@ -311,6 +357,22 @@ class _Outcome:
     post_ids: list[str] | None = None
     fault: str | None = None
     received: float = field(default_factory=time.time)
+
+
+JSON_CONTENT_TYPE = "application/json; charset=utf-8"
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+
+def content_type_for(status: int, body: Any) -> str:
+    """The media type the official spec declares for this body.
+
+    The spec pairs ``application/problem+json`` with its ``Problem`` schema (``type``, ``title``,
+    ``detail``…) and ``application/json`` with ``Error`` (``code``, ``message``) and with every 2xx
+    body (partial ``errors`` next to data included).
+    """
+    if status >= 400 and isinstance(body, dict) and "type" in body and "title" in body:
+        return PROBLEM_CONTENT_TYPE
+    return JSON_CONTENT_TYPE
 
 
 def _rate_headers(limit: int, remaining: int, reset: float) -> dict[str, str]:
@@ -360,7 +422,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         body = orjson.dumps(outcome.body)
         self.send_response(outcome.status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Type", content_type_for(outcome.status, outcome.body))
         self.send_header("Content-Length", str(len(body)))
         for name, value in outcome.headers.items():
             self.send_header(name, value)
@@ -391,7 +453,7 @@ class _Handler(BaseHTTPRequestHandler):
             }
         )
         self.send_response(405)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Type", PROBLEM_CONTENT_TYPE)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)

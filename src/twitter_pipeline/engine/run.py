@@ -2,10 +2,13 @@
 
 1. take the unit's lease (a second run of the same unit refuses in one line);
 2. repair: load and commit every extraction of the unit's scope that landed but never committed;
-3. extract: fetch (or land) the unit's pages into the raw zone, checkpointed per page;
-4. load: transform the pages and MERGE them; the load's completion record is written last;
-5. commit: only now move cursors, record closed windows complete, clear checkpoints;
-6. quality checks on the loaded window.
+3. budget: estimate the unit (counts endpoints, no post read); one that would cross a budget is not
+   started;
+4. extract: fetch (or land) the unit's pages into the raw zone, checkpointed per page, while the
+   budget guard counts every post read (and stops before a page once a budget is spent);
+5. load: transform the pages and MERGE them; the load's completion record is written last;
+6. commit: only now move cursors, record closed windows complete, clear checkpoints;
+7. quality checks on the loaded window.
 A failure at any point leaves the finished checkpoints in place, so the next plain run of the same
 scope repairs it in step 2 without fetching a page twice. See docs/run-engine.md.
 """
@@ -18,10 +21,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from twitter_pipeline.budget.guard import ReadGuard
 from twitter_pipeline.engine.lease import LeaseHeldError, RunLease
 from twitter_pipeline.engine.work import Extraction, OnProgress, WorkUnit
-from twitter_pipeline.errors import ApiError
-from twitter_pipeline.load import LoadSummary, TableLoad, load_window, read_run_record
+from twitter_pipeline.errors import ApiError, BudgetError
+from twitter_pipeline.load import LoadSummary, TableLoad, discard_staging, load_window, read_run_record
 from twitter_pipeline.logs import event
 from twitter_pipeline.storage import LakeStorage
 
@@ -52,19 +56,31 @@ def run_unit(
     quality: bool = True,
     on_progress: OnProgress | None = None,
     on_table_loaded: OnTableLoaded | None = None,
+    guard: ReadGuard | None = None,
 ) -> UnitOutcome:
-    """Run one unit of work end to end (see the module docstring for the order of effects)."""
+    """Run one unit of work end to end (see the module docstring for the order of effects).
+
+    `guard` carries the run's post-read budgets across units (a backfill shares one); without it,
+    reads are still counted and recorded.
+    """
     started = time.monotonic()
+    guard = guard if guard is not None else ReadGuard()
     with RunLease(storage, unit.lease_name):
         repaired = [p for p in unit.pending() if _repair(storage, unit, p, on_table_loaded)]
+        estimated: int | None = None
+        read_before = guard.read
         try:
-            extraction = unit.extract(on_progress)
-        except ApiError as exc:
+            estimated = _admit(unit, guard)
+            with guard.watching(getattr(unit, "client", None)):
+                extraction = unit.extract(on_progress)
+        except (ApiError, BudgetError) as exc:
             partial = unit.interrupted()
             if partial is None or not partial.raw_keys:
                 raise
-            # Stopped mid-unit (usage cap, retries exhausted): land what was fetched, commit nothing;
-            # the checkpoint stays, so the next run continues the window from where this one stopped.
+            # Stopped mid-unit (usage cap, budget, retries exhausted): land what was fetched, commit
+            # nothing; the checkpoint stays, so the next run continues the window from where it stopped.
+            _note_reads(partial, guard.read - read_before, estimated)
+            _record_usage(storage, unit, partial, guard, stopped=isinstance(exc, BudgetError))
             _load(storage, unit, partial, on_table_loaded)
             raise type(exc)(
                 f"{exc} ({len(partial.raw_keys)} pages / {partial.posts} posts fetched before the stop "
@@ -72,6 +88,8 @@ def run_unit(
             ) from None
         outcome = UnitOutcome(extraction=extraction, repaired=repaired)
         if not extraction.skipped:
+            _note_reads(extraction, guard.read - read_before, estimated)
+            _record_usage(storage, unit, extraction, guard, stopped=False)
             if extraction.raw_keys:
                 outcome.loaded = _load(storage, unit, extraction, on_table_loaded)
             if extraction.commit is not None:
@@ -90,6 +108,46 @@ def run_unit(
         skipped=extraction.skipped,
     )
     return outcome
+
+
+def _admit(unit: WorkUnit, guard: ReadGuard) -> int | None:
+    """The unit's estimate (None when it cannot tell), refused by the guard when it does not fit."""
+    estimate = getattr(unit, "estimate", None)
+    if estimate is None:
+        return None
+    found = estimate()
+    if found is None:
+        return None
+    posts, what = found
+    guard.admit(posts, what)
+    return posts
+
+
+def _note_reads(extraction: Extraction, read: int, estimated: int | None) -> None:
+    """Posts read by this call and the estimate it made go into the run record with the load."""
+    extraction.metadata["posts_read"] = read
+    extraction.metadata["posts_estimated"] = estimated
+
+
+def _record_usage(
+    storage: LakeStorage, unit: WorkUnit, extraction: Extraction, guard: ReadGuard, *, stopped: bool
+) -> None:
+    from twitter_pipeline.budget.ledger import record_usage
+    from twitter_pipeline.budget.limits import limit_values
+
+    if getattr(unit, "client", None) is None:
+        return  # imports read nothing from the API
+    per_run, per_month = limit_values(guard)
+    record_usage(
+        storage,
+        extraction.run_id,
+        unit.lease_name,
+        posts_read=int(extraction.metadata.get("posts_read") or 0),
+        posts_estimated=extraction.metadata.get("posts_estimated"),
+        max_posts_per_run=per_run,
+        max_posts_per_month=per_month,
+        stopped_by_budget=stopped,
+    )
 
 
 def _repair(storage: LakeStorage, unit: WorkUnit, pending: Extraction, on_table_loaded: Any) -> bool:
@@ -112,6 +170,11 @@ def _load_and_commit(storage: LakeStorage, unit: WorkUnit, pending: Extraction, 
         _load(storage, unit, pending, on_table_loaded)
     if pending.commit is not None:
         pending.commit()
+    # A run whose load failed may have staged these pages under its own id (a collection's run
+    # stages all its accounts at once; each account's checkpoint repairs under its own id).
+    staged_under = pending.metadata.get("staged_under")
+    if isinstance(staged_under, str) and staged_under != pending.run_id:
+        discard_staging(storage, staged_under)
 
 
 def _load(
@@ -122,7 +185,7 @@ def _load(
     if done is not None:
         return done
     metadata = {
-        **{k: v for k, v in extraction.metadata.items() if k != "lease_name"},
+        **{k: v for k, v in extraction.metadata.items() if k not in ("lease_name", "staged_under")},
         "raw_pages": len(extraction.raw_keys),
         "raw_posts": extraction.posts,
     }

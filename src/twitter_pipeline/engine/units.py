@@ -21,6 +21,7 @@ from twitter_pipeline.extract.state import Checkpoint, StateStore, Window
 from twitter_pipeline.extract.window import SearchRequest, extract_window, resolve_window
 from twitter_pipeline.raw.zone import RawZone
 from twitter_pipeline.storage import LakeStorage
+from twitter_pipeline.times import parse_utc
 from twitter_pipeline.transform import iter_table_batches
 from twitter_pipeline.transform.schema import TABLES, TableSpec
 
@@ -32,8 +33,7 @@ def parse_iso(text: str | None) -> datetime | None:
     """An ISO time from a state document (as sent to the API) → aware UTC datetime."""
     if not text:
         return None
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+    return parse_utc(text)
 
 
 def window_lease_name(kind: str, source: str, endpoint: str, query: str, window: Window) -> str:
@@ -59,10 +59,7 @@ def checkpoint_extraction(
         metadata={**metadata, "lease_name": lease_name},
     )
     if window.closed:
-        extraction.window_start, extraction.window_end = (
-            parse_iso(window.start_time),
-            parse_iso(window.end_time),
-        )
+        extraction.window_start, extraction.window_end = window_bounds(window)
     if checkpoint.finished:
         extraction.commit = lambda: finalize(state, checkpoint)
     return extraction
@@ -92,9 +89,16 @@ def result_extraction(
         complete=result.complete,
         metadata={**metadata, "lease_name": lease_name},
     )
+    if result.window.closed:
+        extraction.window_start, extraction.window_end = window_bounds(result.window)
     if not result.complete:
         extraction.notes.append(STOPPED_AT_MAX_PAGES)
     return extraction
+
+
+def window_bounds(window: Window) -> tuple[datetime | None, datetime | None]:
+    """A closed window's [start, end) as UTC datetimes: what the created_at-in-window check needs."""
+    return parse_iso(window.start_time), parse_iso(window.end_time)
 
 
 @dataclass
@@ -159,6 +163,19 @@ class SearchUnit:
             self.state, result, self._lease_of(result.window), self._metadata(result.window)
         )
 
+    def estimate(self) -> tuple[int, str] | None:
+        """Posts this unit would still read, from the counts endpoint (None: nothing to fetch)."""
+        _, window = resolve_window(self.state, self.request)
+        if window.closed and not self.force and self.state.window_done(self.name, self.query, window):
+            return None
+        posts = estimate_window(self.client, self.request.endpoint, self.query, window)
+        if posts is None:
+            return None
+        checkpoint = self.state.checkpoint(self.name, self.query, window)
+        if checkpoint is not None:  # a resumed window: what its earlier run read is not read again
+            posts = max(0, posts - checkpoint.posts)
+        return posts, f"the window {describe_window(window)} of {self.query!r}"
+
     def interrupted(self) -> Extraction | None:
         _, window = resolve_window(self.state, self.request)
         checkpoint = self.state.checkpoint(self.name, self.query, window)
@@ -168,6 +185,37 @@ class SearchUnit:
 
     def batches(self, extraction: Extraction) -> Iterable[Mapping[str, pa.Table]]:
         return iter_table_batches(self.raw.read_many(extraction.raw_keys))
+
+
+def estimate_window(client: XApiClient, endpoint: str, query: str, window: Window) -> int | None:
+    """The posts the counts endpoint reports for a window; None where counting is not available."""
+    import logging
+
+    from twitter_pipeline.errors import ApiError, ApiUnreachableError
+    from twitter_pipeline.extract.volume import count_posts
+
+    try:
+        counted = count_posts(
+            client,
+            endpoint,
+            query,
+            start_time=window.start_time,
+            end_time=window.end_time,
+            since_id=window.since_id,
+            until_id=window.until_id,
+            granularity="day",
+        )
+    except ApiUnreachableError:
+        raise
+    except ApiError as exc:
+        logging.getLogger("twitter_pipeline.engine").warning("no estimate (counts failed): %s", exc)
+        return None
+    return counted.total
+
+
+def describe_window(window: Window) -> str:
+    start = window.start_time or (f"after id {window.since_id}" if window.since_id else "…")
+    return f"{start}..{window.end_time or 'now'}"
 
 
 def polling_request(
@@ -193,7 +241,6 @@ class ImportUnit:
 
     storage: LakeStorage
     files: list[Path]
-    on_page: object | None = None
     specs: Mapping[str, TableSpec] = field(default_factory=lambda: TABLES)
 
     def __post_init__(self) -> None:
@@ -201,6 +248,7 @@ class ImportUnit:
 
         self.raw = RawZone(self.storage)
         self.run_id = import_run_id(self.files) if self.files else "import-empty"
+        self._parsed: tuple[str, list[Mapping[str, pa.Table]]] | None = None
 
     @property
     def lease_name(self) -> str:
@@ -210,17 +258,21 @@ class ImportUnit:
         return []  # an import's journal is its files: running it again lands and loads the same pages
 
     def extract(self, on_progress: OnProgress | None) -> Extraction:
+        from twitter_pipeline.engine import import_pass
         from twitter_pipeline.extract.archive import land_archives
 
-        pages = 0
-
-        def on_page(page: object, key: str) -> None:
-            nonlocal pages
-            pages += 1
-            if callable(self.on_page):
-                self.on_page(page, key)
-
-        landed = land_archives(self.raw, list(self.files), run_id=self.run_id, on_page=on_page)
+        if self.files and import_pass.fits_in_memory(self.files):
+            parsed = import_pass.parse_files(self.files)  # checked in full before anything lands
+            keys = import_pass.land_parsed(self.raw, self.run_id, parsed, on_progress)
+            self._parsed = (self.run_id, parsed.batches)
+            return Extraction(
+                run_id=self.run_id,
+                raw_keys=keys,
+                posts=parsed.posts,
+                errors=parsed.errors,
+                metadata={"query": ", ".join(p.name for p in self.files), "endpoint": "import"},
+            )
+        landed = land_archives(self.raw, list(self.files), run_id=self.run_id, on_progress=on_progress)
         return Extraction(
             run_id=landed.run_id,
             raw_keys=list(landed.raw_keys),
@@ -233,6 +285,9 @@ class ImportUnit:
         return None
 
     def batches(self, extraction: Extraction) -> Iterable[Mapping[str, pa.Table]]:
+        held, self._parsed = self._parsed, None
+        if held is not None and held[0] == extraction.run_id:
+            return iter(held[1])  # the tables parsed while checking the files: no second parse
         return iter_table_batches(self.raw.read_many(extraction.raw_keys))
 
 

@@ -12,12 +12,12 @@ import logging
 import secrets
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Self, TypeVar
 
 from twitter_pipeline.errors import PipelineError
-from twitter_pipeline.extract.pages import RawPage
 from twitter_pipeline.extract.state import Checkpoint, StateStore, Window, newer_id, older_id
+from twitter_pipeline.raw.pages import RawPage
 from twitter_pipeline.raw.zone import RAW_PREFIX, RawZone
 
 logger = logging.getLogger("twitter_pipeline.extract")
@@ -198,20 +198,24 @@ def record_page(checkpoint: Checkpoint, page: RawPage, key: str) -> None:
 
 def recover_unrecorded_pages(raw_zone: RawZone, checkpoint: Checkpoint, state: StateStore) -> int:
     """Pages written to the raw zone after the last checkpoint write (a crash in between)."""
-    prefix = f"{RAW_PREFIX}/endpoint={checkpoint.endpoint}/"
-    marker = f"/run={checkpoint.run_id}/"
     by_seq: dict[int, str] = {}
-    for key in raw_zone.keys(prefix):
-        if marker in key:
-            name = key.rsplit("/", 1)[-1]
-            try:
-                by_seq[int(name.removeprefix("page-").split(".", 1)[0])] = key
-            except ValueError:
-                continue
+    for key in _run_keys_since_checkpoint(raw_zone, checkpoint):
+        name = key.rsplit("/", 1)[-1]
+        try:
+            by_seq[int(name.removeprefix("page-").split(".", 1)[0])] = key
+        except ValueError:
+            continue
     recovered = 0
     while checkpoint.seq + 1 in by_seq:
         key = by_seq[checkpoint.seq + 1]
-        record_page(checkpoint, raw_zone.read(key), key)
+        try:
+            page = raw_zone.read(key)
+        except (ValueError, OSError) as exc:
+            # A page written after the last durability barrier can be cut short by a power loss:
+            # it never counted, so it is fetched again and its key rewritten.
+            logger.warning("page %s is unreadable (%s): fetching it again", key, exc)
+            break
+        record_page(checkpoint, page, key)
         recovered += 1
     if recovered:
         state.save_checkpoint(checkpoint)
@@ -221,6 +225,39 @@ def recover_unrecorded_pages(raw_zone: RawZone, checkpoint: Checkpoint, state: S
             extra={"run_id": checkpoint.run_id, "seq": checkpoint.seq},
         )
     return recovered
+
+
+def _run_keys_since_checkpoint(raw_zone: RawZone, checkpoint: Checkpoint) -> list[str]:
+    """The run's raw keys on the days since its last recorded page: a few narrow listings.
+
+    Raw keys are ``raw/endpoint=…/date=<fetch day>/run=<run>/…``; pages after the checkpoint were
+    fetched on the day of its last recorded page or later, so only those days' folders of this run
+    are listed, never the endpoint's whole history. A day of slack covers clock skew between hosts.
+    """
+    endpoint = f"{RAW_PREFIX}/endpoint={checkpoint.endpoint}"
+    last_day = _day_of_key(checkpoint.raw_keys[-1]) if checkpoint.raw_keys else None
+    if last_day is None:
+        try:
+            last_day = datetime.fromisoformat(checkpoint.updated_at.replace("Z", "+00:00")).date()
+        except (AttributeError, ValueError):
+            last_day = None
+    first = (last_day - timedelta(days=1)).isoformat() if last_day else ""
+    keys: list[str] = []
+    for folder in raw_zone.storage.list_dirs(endpoint):
+        day = folder.removeprefix("date=")
+        if folder.startswith("date=") and day >= first:
+            keys.extend(raw_zone.keys(f"{endpoint}/{folder}/run={checkpoint.run_id}"))
+    return keys
+
+
+def _day_of_key(key: str) -> date | None:
+    for part in key.split("/"):
+        if part.startswith("date="):
+            try:
+                return date.fromisoformat(part.removeprefix("date="))
+            except ValueError:
+                return None
+    return None
 
 
 def finalize(state: StateStore, checkpoint: Checkpoint) -> None:

@@ -11,17 +11,18 @@ import copy
 import logging
 import time
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime
-from typing import Literal
+from datetime import datetime
+from typing import Literal, Protocol
 
 import httpx
 
 from twitter_pipeline.errors import ConfigError
 from twitter_pipeline.extract.fields import Spelling, field_params
-from twitter_pipeline.extract.pages import PageRequest, RawPage
 from twitter_pipeline.extract.rate_limit import Clock, OnWait, Sleep
 from twitter_pipeline.extract.retry import RetryPolicy
 from twitter_pipeline.extract.transport import Transport
+from twitter_pipeline.raw.pages import PageRequest, RawPage
+from twitter_pipeline.times import format_utc, parse_utc
 
 logger = logging.getLogger("twitter_pipeline.extract")
 
@@ -32,6 +33,10 @@ SEARCH_PATHS: dict[str, str] = {
     "all": "/2/tweets/search/all",
 }
 SEARCH_NAMES: dict[str, str] = {"recent": "search_recent", "all": "search_all"}
+COUNTS_PATHS: dict[str, str] = {"recent": "/2/tweets/counts/recent", "all": "/2/tweets/counts/all"}
+COUNTS_NAMES: dict[str, str] = {"recent": "counts_recent", "all": "counts_all"}
+GRANULARITIES: tuple[str, ...] = ("minute", "hour", "day")
+USAGE_PATH = "/2/usage/tweets"
 MAX_RESULTS_BOUNDS: dict[str, tuple[int, int]] = {"recent": (10, 100), "all": (10, 500)}
 # Full-archive search allows at most 1 request per second (not announced by any header).
 DEFAULT_MIN_INTERVAL: dict[str, float] = {"search_all": 1.0}
@@ -46,14 +51,12 @@ def format_time(value: datetime | str | None) -> str | None:
         if not text:
             return None
         try:
-            value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            value = parse_utc(text)
         except ValueError:
             raise ConfigError(
                 f"{text!r} is not a date-time: use ISO 8601, e.g. 2026-01-31T00:00:00Z"
             ) from None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return format_utc(value)
 
 
 def search_endpoint(endpoint: str) -> str:
@@ -62,6 +65,14 @@ def search_endpoint(endpoint: str) -> str:
     if short not in SEARCH_PATHS:
         raise ConfigError(f"unknown search endpoint {endpoint!r}: use 'recent' or 'all'")
     return short
+
+
+class ReadHook(Protocol):
+    """Told of every paginated request and page (the budget guard counts post reads with it)."""
+
+    def before_request(self, endpoint: str) -> None: ...
+
+    def after_page(self, endpoint: str, page: RawPage) -> None: ...
 
 
 class XApiClient:
@@ -83,6 +94,7 @@ class XApiClient:
     ) -> None:
         self.spelling = spelling
         self._fields = field_params(spelling)
+        self.read_hooks: list[ReadHook] = []  # shared with `with_fields` clones
         self.transport = Transport(
             base_url,
             bearer_token,
@@ -191,6 +203,41 @@ class XApiClient:
         )
         yield from self.paginate(SEARCH_NAMES[short], SEARCH_PATHS[short], params, next_token=next_token)
 
+    # -- counts and usage (no post is read, so nothing is billed) ---------------------------------
+    def counts(
+        self,
+        endpoint: str = "recent",
+        query: str = "",
+        *,
+        start_time: datetime | str | None = None,
+        end_time: datetime | str | None = None,
+        since_id: str | None = None,
+        until_id: str | None = None,
+        granularity: str = "hour",
+        next_token: str | None = None,
+    ) -> Iterator[RawPage]:
+        """Yield every page of ``/2/tweets/counts/{recent,all}``: posts per bucket, oldest first."""
+        short = search_endpoint(endpoint)
+        if granularity not in GRANULARITIES:
+            raise ConfigError(f"unknown granularity {granularity!r}: use minute, hour or day")
+        params = self.search_params(
+            short, query, start_time=start_time, end_time=end_time, since_id=since_id, until_id=until_id
+        )
+        params = {k: v for k, v in params.items() if k in _COUNT_PARAMS}
+        params["granularity"] = granularity
+        yield from self.paginate(COUNTS_NAMES[short], COUNTS_PATHS[short], params, next_token=next_token)
+
+    def usage(self, days: int = 7) -> RawPage:
+        """One ``/2/usage/tweets`` page: the project's cap, its usage so far and the reset day."""
+        if not 1 <= int(days) <= 90:
+            raise ConfigError(f"days={days} is out of range for the usage endpoint: use 1–90")
+        params = {
+            "days": str(int(days)),
+            "usage.fields": "cap_reset_day,daily_project_usage,project_cap,project_id,project_usage",
+        }
+        response = self.transport.get("usage", USAGE_PATH, params)
+        return RawPage(request=PageRequest("usage", USAGE_PATH, params), body=response.body)
+
     # -- users (for collections of accounts) ----------------------------------------------------
     def get_user_by_username(self, username: str) -> RawPage:
         """One user lookup page (``/2/users/by/username/{username}``) with the default user fields."""
@@ -246,16 +293,23 @@ class XApiClient:
             page_params = dict(params)
             if token:
                 page_params[token_param] = token
+            for hook in self.read_hooks:
+                hook.before_request(name)
             response = self.transport.get(name, path, page_params)
             page = RawPage(
                 request=PageRequest(endpoint=name, path=path, params=page_params),
                 body=response.body,
                 status=response.status,
             )
+            for hook in self.read_hooks:
+                hook.after_page(name, page)
             yield page
             token = page.next_token
             if not token:
                 return
+
+
+_COUNT_PARAMS = frozenset({"query", "start_time", "end_time", "since_id", "until_id"})
 
 
 def _tweet_id(name: str, value: str | int | None) -> str | None:

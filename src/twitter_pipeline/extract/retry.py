@@ -17,6 +17,7 @@ from tenacity import (
     retry_if_exception_type,
     stop_after_attempt,
     stop_after_delay,
+    stop_any,
     wait_exponential,
     wait_random,
 )
@@ -28,6 +29,10 @@ class TransientError(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class ConnectFailure(TransientError):
+    """No connection at all (refused, unknown host, connect timeout): often a wrong base URL."""
 
 
 @dataclass(frozen=True)
@@ -45,12 +50,21 @@ def build_retrying(
     policy: RetryPolicy,
     sleep: Callable[[float], None],
     before_sleep: Callable[[RetryCallState], None] | None = None,
+    stop_early: Callable[[RetryCallState], bool] | None = None,
 ) -> Retrying:
-    """A tenacity controller for `TransientError`; `sleep` receives each backoff (to report and sleep)."""
+    """A tenacity controller for `TransientError`; `sleep` receives each backoff (to report and sleep).
 
+    `stop_early` may end the retries before the policy's bounds (e.g. a host never reached).
+    """
+    stops: list[Callable[[RetryCallState], bool]] = [
+        stop_after_attempt(policy.max_attempts),
+        stop_after_delay(policy.max_total_seconds),
+    ]
+    if stop_early is not None:
+        stops.append(stop_early)
     return Retrying(
         retry=retry_if_exception_type(TransientError),
-        stop=stop_after_attempt(policy.max_attempts) | stop_after_delay(policy.max_total_seconds),
+        stop=stop_any(*stops),
         wait=(
             wait_exponential(multiplier=policy.initial_wait, max=policy.max_wait)
             + wait_random(0, policy.jitter)

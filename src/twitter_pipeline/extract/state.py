@@ -226,7 +226,10 @@ class StateStore:
 
     def checkpoints(self, endpoint: str | None = None, query: str | None = None) -> Iterator[Checkpoint]:
         """Unfinished runs: of one (endpoint, query), or all in the lake (for `status`-like commands)."""
-        prefix = self._base(endpoint, query) if endpoint and query is not None else STATE_PREFIX
+        # One scope's checkpoints folder only: its completed-window records are never listed.
+        prefix = (
+            f"{self._base(endpoint, query)}/checkpoints" if endpoint and query is not None else STATE_PREFIX
+        )
         for key in self.storage.list(prefix):
             if "/checkpoints/" in key and key.endswith(".json"):
                 data = self._read(key)

@@ -17,9 +17,15 @@ import httpx
 import orjson
 from tenacity import RetryCallState
 
-from twitter_pipeline.errors import ApiError, AuthError, ConfigError, UsageCapError
+from twitter_pipeline.errors import ApiError, ApiUnreachableError, AuthError, ConfigError, UsageCapError
 from twitter_pipeline.extract.rate_limit import Clock, OnWait, RateLimiter, Sleep
-from twitter_pipeline.extract.retry import RetryPolicy, TransientError, build_retrying, last_reason
+from twitter_pipeline.extract.retry import (
+    ConnectFailure,
+    RetryPolicy,
+    TransientError,
+    build_retrying,
+    last_reason,
+)
 from twitter_pipeline.logs import register_secret
 
 logger = logging.getLogger("twitter_pipeline.extract")
@@ -27,6 +33,10 @@ logger = logging.getLogger("twitter_pipeline.extract")
 USER_AGENT = "twitter-pipeline/0.1"
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
 MAX_RATE_LIMIT_RETRIES = 50  # consecutive 429s on one request before we give up
+# A host that never answered gets this many attempts (a few seconds), not the full policy: a wrong
+# X_API_BASE_URL or no network should be one clear error quickly. Once it has answered, a lost
+# connection mid-run gets the full retry policy.
+FIRST_CONTACT_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -73,6 +83,28 @@ def _problem_parameters(problem: Mapping[str, Any]) -> list[str]:
     return sorted(set(names))
 
 
+def _check_token_characters(token: str) -> None:
+    """A header value must be one line of printable ASCII: say so before any request, never echo it.
+
+    Otherwise a pasted line break is retried as a transient failure and a non-ASCII character ends
+    in an encoding traceback.
+    """
+    for index, char in enumerate(token):
+        if 33 <= ord(char) <= 126:
+            continue
+        kind = (
+            "a line break"
+            if char in "\r\n"
+            else "a space or control character"
+            if char.isspace() or ord(char) < 32
+            else "a non-ASCII character"
+        )
+        raise ConfigError(
+            f"X_BEARER_TOKEN contains {kind} (character {index + 1} of {len(token)}): "
+            "copy the token again as one line, without spaces or quotes"
+        )
+
+
 class Transport:
     """GET requests against one base URL with a bearer token, paced and retried."""
 
@@ -96,6 +128,7 @@ class Transport:
         if not token:
             raise AuthError("X_BEARER_TOKEN is not set: export it (or use the local emulator)")
         register_secret(token)  # last line of defence: log records scrub it even if code slips
+        _check_token_characters(token)
         self.base_url = base_url
         self.retry_policy = retry_policy or RetryPolicy()
         self.limiter = RateLimiter(clock=clock, sleep=sleep, on_wait=on_wait, min_interval=min_interval)
@@ -107,6 +140,8 @@ class Transport:
             follow_redirects=False,
         )
         self._retry_reason = ""
+        self._warned_reason = ""
+        self._reached = False  # has the host ever answered?
 
     def __repr__(self) -> str:
         return f"Transport(base_url={self.base_url!r})"
@@ -118,16 +153,20 @@ class Transport:
     def get(self, bucket: str, path: str, params: Mapping[str, str]) -> ApiResponse:
         """GET `path` until it succeeds, waiting out rate limits and retrying transient failures."""
         for _ in range(MAX_RATE_LIMIT_RETRIES):
-            retrying = build_retrying(self.retry_policy, self._backoff, self._note_retry)
+            retrying = build_retrying(
+                self.retry_policy, self._backoff, self._note_retry, stop_early=self._never_reached
+            )
             try:
                 response = retrying(self._send_once, bucket, path, params)
+            except ConnectFailure as exc:
+                if not self._reached:
+                    raise ApiUnreachableError(
+                        f"cannot reach the X API at {self.base_url} ({exc.reason}): check X_API_BASE_URL "
+                        "(unset means https://api.x.com) and the network or proxy"
+                    ) from None
+                raise self._kept_failing(path, exc) from None
             except TransientError as exc:
-                attempts = self.retry_policy.max_attempts
-                raise ApiError(
-                    f"the X API at {self.base_url} kept failing for {path}: {exc.reason} "
-                    f"(gave up after up to {attempts} attempts); try again later — the run resumes "
-                    "from its checkpoint"
-                ) from None
+                raise self._kept_failing(path, exc) from None
             if response.status == 429:
                 self._raise_if_usage_capped(response)
                 self.limiter.after_429(bucket, response.headers)
@@ -138,9 +177,27 @@ class Transport:
             "waits did not help; check other clients sharing this app's rate limit, then try again"
         )
 
+    def _never_reached(self, state: RetryCallState) -> bool:
+        """Stop early on connection failures to a host that has never answered."""
+        outcome = state.outcome
+        failed_to_connect = outcome is not None and isinstance(outcome.exception(), ConnectFailure)
+        return failed_to_connect and not self._reached and state.attempt_number >= FIRST_CONTACT_ATTEMPTS
+
+    def _kept_failing(self, path: str, exc: TransientError) -> ApiError:
+        attempts = self.retry_policy.max_attempts
+        return ApiError(
+            f"the X API at {self.base_url} kept failing for {path}: {exc.reason} "
+            f"(gave up after up to {attempts} attempts); try again later — the run resumes "
+            "from its checkpoint"
+        )
+
     def _note_retry(self, state: RetryCallState) -> None:
         self._retry_reason = last_reason(state)
-        logger.warning(
+        # The same reason again is news for the debug log, not another warning on the terminal.
+        repeated = self._retry_reason == self._warned_reason
+        self._warned_reason = self._retry_reason
+        logger.log(
+            logging.INFO if repeated else logging.WARNING,
             "transient failure, retrying: %s",
             self._retry_reason,
             extra={"attempt": state.attempt_number, "reason": self._retry_reason},
@@ -160,10 +217,15 @@ class Transport:
             raise ConfigError(
                 f"X_API_BASE_URL {self.base_url!r} is not a usable URL: use e.g. https://api.x.com"
             ) from None
+        except httpx.ConnectTimeout as exc:
+            raise ConnectFailure(f"connect timed out ({type(exc).__name__})") from None
         except httpx.TimeoutException as exc:
             raise TransientError(f"timed out ({type(exc).__name__})") from None
+        except httpx.ConnectError as exc:
+            raise ConnectFailure(f"cannot connect: {type(exc).__name__}: {exc}") from None
         except httpx.TransportError as exc:
             raise TransientError(f"cannot reach {self.base_url} ({type(exc).__name__}: {exc})") from None
+        self._reached = True
         elapsed = time.monotonic() - started
         headers = {k.lower(): v for k, v in response.headers.items() if k.lower().startswith("x-")}
         self.limiter.observe(bucket, headers)
@@ -235,7 +297,10 @@ class Transport:
         if status == 400:
             params = _problem_parameters(problem)
             hint = (
-                "fix the query (--query / TWITTER_PIPELINE_QUERY)"
+                "the recent endpoint covers only the last 7 days: use --endpoint all (the full archive; "
+                'endpoint = "all" in a collections file) for older windows, or a later --start'
+                if path.endswith("/search/recent") and {"start_time", "end_time"} & set(params)
+                else "fix the query (--query / TWITTER_PIPELINE_QUERY)"
                 if params == ["query"]
                 else f"fix the parameter(s) {', '.join(params)}"
                 if params

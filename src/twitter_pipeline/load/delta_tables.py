@@ -16,9 +16,8 @@ import pyarrow as pa
 from deltalake import CommitProperties, DeltaTable
 from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
 
-from twitter_pipeline.errors import StorageError
+from twitter_pipeline.errors import StorageError, one_line
 from twitter_pipeline.storage import LakeStorage
-from twitter_pipeline.storage.lake_storage import _reason
 from twitter_pipeline.transform.schema import TableSpec
 
 log = logging.getLogger(__name__)
@@ -38,7 +37,7 @@ def table_uri(storage: LakeStorage, name: str) -> str:
 def storage_error(storage: LakeStorage, action: str, exc: BaseException) -> StorageError:
     """One line naming the lake, what failed and the fix (never credentials: we pass none in text)."""
     return StorageError(
-        f"cannot {action} in the lake at {storage.uri}: {_reason(exc)}; check that the storage is "
+        f"cannot {action} in the lake at {storage.uri}: {one_line(exc)}; check that the storage is "
         "reachable and writable (AWS_ENDPOINT_URL, AWS credentials/profile, network), then rerun — "
         "loads are idempotent"
     )
@@ -65,7 +64,9 @@ def ensure_table(storage: LakeStorage, spec: TableSpec) -> DeltaTable:
     for _ in range(3):
         table = open_table(storage, spec.name)
         if table is not None:
-            return table
+            from twitter_pipeline.load.migrate import evolve_table
+
+            return evolve_table(storage, spec, table)
         try:
             return DeltaTable.create(
                 table_uri(storage, spec.name),
@@ -113,7 +114,8 @@ def merge_into(
 
     `source` is a factory: a reader is consumed by an attempt, so each retry streams it afresh.
     Rows update only when the incoming copy was fetched no earlier than the stored one, so loading
-    an old archive after a fresh fetch never rolls public metrics back.
+    an old archive after a fresh fetch never rolls public metrics back; `spec.keep_on_update`
+    columns are never overwritten.
     """
     columns = spec.schema.names
     predicate = merge_predicate(spec, columns)
@@ -133,14 +135,17 @@ def merge_into(
                 commit_properties=commit,
                 streamed_exec=False,  # the source is one bounded chunk: lets delta-rs prune files
             )
-            metrics = (
-                merger.when_matched_update_all(predicate=update_if).when_not_matched_insert_all().execute()
-            )
+            if spec.keep_on_update:  # a partial update: the kept columns stay as first written
+                updates = {c: f"s.`{c}`" for c in columns if c not in spec.keep_on_update}
+                merger = merger.when_matched_update(updates, predicate=update_if)
+            else:
+                merger = merger.when_matched_update_all(predicate=update_if)
+            metrics = merger.when_not_matched_insert_all().execute()
         except CommitFailedError as exc:
             if attempt == MAX_COMMIT_ATTEMPTS:
                 raise StorageError(
                     f"could not commit to table {spec.name!r} in {storage.uri} after {attempt} attempts "
-                    f"({_reason(exc)}); another loader keeps committing — rerun later"
+                    f"({one_line(exc)}); another loader keeps committing — rerun later"
                 ) from None
             delay = min(5.0, 0.2 * 2**attempt) * random.uniform(0.5, 1.0)
             log.info("commit conflict on %s (attempt %d): retrying in %.1fs", spec.name, attempt, delay)

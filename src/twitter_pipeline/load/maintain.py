@@ -33,12 +33,12 @@ class TableUpkeep:
 
 def list_tables(storage: LakeStorage) -> list[str]:
     """Names of the Delta tables under ``<lake>/tables`` (folders holding a ``_delta_log``)."""
-    names = set()
-    for key in storage.list(TABLES_PREFIX):
-        parts = key.split("/")
-        if len(parts) >= 3 and parts[2] == "_delta_log":
-            names.add(parts[1])
-    return sorted(names)
+    # One listing of the table folders, then one small listing per table: never every data file.
+    return [
+        name
+        for name in storage.list_dirs(TABLES_PREFIX)
+        if "_delta_log" in storage.list_dirs(f"{TABLES_PREFIX}/{name}")
+    ]
 
 
 def maintain_table(

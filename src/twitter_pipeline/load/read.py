@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 import pyarrow.dataset as ds
+from deltalake import DeltaTable
 
 from twitter_pipeline.errors import StorageError
 from twitter_pipeline.load.delta_tables import open_table, storage_error, table_key
@@ -33,9 +34,18 @@ def table_dataset(
     try:
         if version is not None:
             table.load_as_version(version)
+        uris = table.file_uris()
+    except OSError as exc:
+        raise storage_error(storage, f"read table {name!r}", exc) from None
+    return _files_dataset(storage, name, table, uris, schema)
+
+
+def _files_dataset(
+    storage: LakeStorage, name: str, table: DeltaTable, uris: list[str], schema: pa.Schema | None
+) -> ds.Dataset:
+    try:
         partition_columns = list(table.metadata().partition_columns)
         delta_schema = pa.schema(table.schema().to_arrow())
-        uris = table.file_uris()
     except OSError as exc:
         raise storage_error(storage, f"read table {name!r}", exc) from None
     schema = schema or delta_schema
@@ -52,6 +62,40 @@ def table_dataset(
             partitioning=partitioning,
             partition_base_dir=storage.fs_path(table_key(name)),
         )
+    except OSError as exc:
+        raise storage_error(storage, f"read table {name!r}", exc) from None
+
+
+def read_written_rows(
+    storage: LakeStorage, name: str, before: int | None, after: int | None, columns: list[str]
+) -> pa.Table | None:
+    """The rows in files that commits ``before`` (exclusive) .. ``after`` (inclusive) added.
+
+    A MERGE rewrites every file holding a key it matched and writes its inserts to new files, so
+    this is every row a window's load wrote (plus rows that shared a rewritten file): what the
+    quality checks read, at a cost set by the window and not by the table. None: no such table.
+    """
+    table = open_table(storage, name)
+    if table is None:
+        return None
+    try:
+        if after is not None:
+            table.load_as_version(after)
+        added = table.file_uris()
+        if before is not None and before >= 0:
+            table.load_as_version(before)
+            previous = set(table.file_uris())
+            added = [uri for uri in added if uri not in previous]
+            if after is not None:
+                table.load_as_version(after)
+    except OSError as exc:
+        raise storage_error(storage, f"read table {name!r}", exc) from None
+    schema = pa.schema(table.schema().to_arrow())
+    present = [c for c in columns if c in schema.names]
+    if not added:
+        return schema.empty_table().select(present)
+    try:
+        return _files_dataset(storage, name, table, added, None).to_table(columns=present)
     except OSError as exc:
         raise storage_error(storage, f"read table {name!r}", exc) from None
 

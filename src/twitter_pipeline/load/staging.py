@@ -14,9 +14,8 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from twitter_pipeline.errors import StorageError
+from twitter_pipeline.errors import StorageError, one_line
 from twitter_pipeline.storage import LakeStorage
-from twitter_pipeline.storage.lake_storage import _reason
 
 STAGING_PREFIX = "staging"
 SEQ_COLUMN = "_load_seq"
@@ -26,6 +25,11 @@ DEFAULT_FLUSH_BYTES = 48 * 1024 * 1024
 
 def staging_prefix(run_id: str) -> str:
     return f"{STAGING_PREFIX}/run={run_id}"
+
+
+def discard_staging(storage: LakeStorage, run_id: str) -> None:
+    """Delete every staged part of a run whose pages have since been loaded under another run id."""
+    storage.delete_prefix(staging_prefix(run_id))
 
 
 @dataclass
@@ -104,7 +108,7 @@ class StagingArea:
             )
         except OSError as exc:
             raise StorageError(
-                f"cannot write staging data to {self.storage.location(key)}: {_reason(exc)}; "
+                f"cannot write staging data to {self.storage.location(key)}: {one_line(exc)}; "
                 "check that the lake is reachable and writable, then rerun (the load is idempotent)"
             ) from None
         staged.paths.append(path)

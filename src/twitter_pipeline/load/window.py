@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from twitter_pipeline.errors import ConfigError, StorageError
 from twitter_pipeline.load.dedup import chunk_reader, plan_window
-from twitter_pipeline.load.delta_tables import merge_into, storage_error
+from twitter_pipeline.load.delta_tables import merge_into, open_table, storage_error
 from twitter_pipeline.load.staging import DEFAULT_FLUSH_BYTES, StagingArea
 from twitter_pipeline.storage import LakeStorage
 from twitter_pipeline.transform.schema import TableSpec
@@ -46,6 +46,7 @@ class TableLoad:
     inserted: int = 0
     updated: int = 0
     version: int | None = None
+    version_before: int | None = None  # the table's version before this load (-1: it did not exist)
     created_min: str | None = None  # ISO times of the window's rows (tables with created_at)
     created_max: str | None = None
     outside_window: int = 0  # rows whose created_at lies outside [window_start, window_end)
@@ -150,7 +151,7 @@ def load_window(
         table_staged = staged.get(name)
         if table_staged is None or table_staged.rows == 0:
             continue
-        load = TableLoad(table=name, staged_rows=table_staged.rows)
+        load = TableLoad(table=name, staged_rows=table_staged.rows, version_before=_version_of(storage, name))
         try:
             plan = plan_window(
                 storage, spec, table_staged, chunk_rows=chunk_rows, window=(window_start, window_end)
@@ -185,6 +186,11 @@ def load_window(
     except StorageError as exc:  # the window is complete; stale staging is only clutter
         log.warning("could not remove staging for run %s: %s", run_id, exc)
     return summary
+
+
+def _version_of(storage: LakeStorage, name: str) -> int:
+    table = open_table(storage, name)
+    return -1 if table is None else table.version()
 
 
 def _now() -> str:

@@ -1,9 +1,15 @@
 """Data-quality checks run after each window load; results become rows of the ``quality`` table.
 
 Each check yields `CheckResult`s with a severity: ``error`` means the lake breaks its contract
-(wrong schema, null or duplicate keys, posts lost) and the caller should exit non-zero
-(`QualityReport.raise_for_errors`); ``warning`` flags something to look at (for example posts
-created outside the requested window: flagged, never dropped).
+(wrong schema, null or duplicate keys, posts lost between the raw pages and the tables) and the
+caller should exit non-zero (`QualityReport.raise_for_errors`); ``warning`` flags what real data
+legitimately contains: posts created outside the requested window (kept), authors or referenced
+posts the API left out of ``includes`` (withheld, suspended, deleted or protected, with or without
+an ``errors`` entry).
+
+Checks read only the rows the window's load wrote (the files its MERGE commits added, see
+`load.read.read_written_rows`) plus table metadata, so their cost is set by the window, never by
+the size of the lake.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from twitter_pipeline.errors import QualityError
-from twitter_pipeline.load.read import read_table, table_schema
+from twitter_pipeline.load.read import read_table, read_written_rows, table_schema
 from twitter_pipeline.load.window import LoadSummary
 from twitter_pipeline.quality.schema_contract import schema_differences
 from twitter_pipeline.storage import LakeStorage
@@ -31,7 +37,7 @@ class CheckResult:
     """One check on one table: a row of the ``quality`` table."""
 
     run_id: str
-    check: str
+    check_name: str
     table: str
     severity: str
     passed: bool
@@ -42,7 +48,7 @@ class CheckResult:
 
     def line(self) -> str:
         state = "ok" if self.passed else self.severity.upper()
-        return f"{state:7} {self.check:22} {self.table:16} {self.detail}"
+        return f"{state:7} {self.check_name:28} {self.table:16} {self.detail}"
 
 
 @dataclass
@@ -80,17 +86,20 @@ class QualityReport:
     def counts(self) -> dict[str, Any]:
         """The small JSON-safe verdict a run summary carries (and Airflow's XCom passes on)."""
         checks, errors, warnings = len(self.results), len(self.errors), len(self.warnings)
+        warned = [f"{r.check_name} on {r.table}" for r in self.warnings]
+        headline = f"{checks} checks, {errors} errors, {warnings} warnings"
         return {
             "checks": checks,
             "errors": errors,
             "warnings": warnings,
-            "headline": f"{checks} checks, {errors} errors, {warnings} warnings",
+            "warned": warned,
+            "headline": headline + (f" ({'; '.join(warned)})" if warned else ""),
         }
 
     def raise_for_errors(self) -> None:
         """Raise `QualityError` (one line, naming each failed error check) if any error check failed."""
         if self.errors:
-            names = "; ".join(f"{r.check} on {r.table}: {r.detail}" for r in self.errors[:5])
+            names = "; ".join(f"{r.check_name} on {r.table}: {r.detail}" for r in self.errors[:5])
             more = f" (+{len(self.errors) - 5} more)" if len(self.errors) > 5 else ""
             raise QualityError(
                 f"{len(self.errors)} data-quality check(s) failed for run {self.run_id}: {names}{more}; "
@@ -127,19 +136,22 @@ def run_checks(
     raw_posts: int | None = None,
     specs: Mapping[str, TableSpec] | None = None,
 ) -> QualityReport:
-    """Check the lake's tables after a load (read-only; see `record_report` to store the results).
+    """Check a loaded window (read-only; see `record_report` to store the results).
 
-    `raw_posts` is the number of posts in the window's raw pages (``data`` items); compared with
-    the tweets rows the load received. `summary` (from `load_window`) supplies those per-window
-    facts, plus null keys dropped at load and rows created outside the requested window.
+    With `summary` (from `load_window`) every check reads only the rows that window's load wrote.
+    Without it, the whole of each table is read (an audit of the lake, cost growing with it).
+    `raw_posts` is the number of posts in the window's raw pages (``data`` items), compared with
+    the tweets rows the load received.
     """
     if specs is None:
         from twitter_pipeline.transform.schema import TABLES
 
         specs = TABLES
     checker = _Checker(run_id)
-    present: dict[str, pa.Table] = {}
-    for name, spec in specs.items():
+    rows = _WindowRows(storage, summary)
+    names = [n for n in specs if summary is None or n in summary.tables]
+    for name in names:
+        spec = specs[name]
         actual = table_schema(storage, name)
         if actual is None:
             continue
@@ -152,8 +164,9 @@ def run_checks(
             observed=len(diffs),
             expected=0,
         )
-        present[name] = read_table(storage, name, columns=list(spec.keys))
-        _check_keys(checker, name, spec, present[name])
+        keys = rows.read(name, list(spec.keys))
+        if keys is not None:
+            _check_keys(checker, name, spec, keys)
 
     if summary is not None:
         for name, load in summary.tables.items():
@@ -181,8 +194,10 @@ def run_checks(
                 severity=WARNING,
             )
 
-    if "tweets" in specs and "users" in specs and "tweets" in present:
-        _check_authors(checker, storage)
+    if "tweets" in specs and "users" in specs and "tweets" in names:
+        _check_authors(checker, rows)
+    if {"tweets", "tweet_references"} <= set(specs) and "tweets" in names:
+        _check_references(checker, rows)
 
     if raw_posts is not None:
         # Rows the transform produced for tweets (before the window's dedup) must equal the posts in
@@ -204,6 +219,38 @@ def run_checks(
     return QualityReport(run_id=run_id, results=checker.results)
 
 
+class _WindowRows:
+    """Columns of the rows a window's load wrote (every row of the table when there is no summary)."""
+
+    def __init__(self, storage: LakeStorage, summary: LoadSummary | None) -> None:
+        self.storage, self.summary = storage, summary
+
+    def read(self, name: str, columns: list[str]) -> pa.Table | None:
+        if self.summary is None:
+            if table_schema(self.storage, name) is None:
+                return None
+            return read_table(self.storage, name, columns=columns)
+        load = self.summary.tables.get(name)
+        if load is None:
+            return None
+        return read_written_rows(self.storage, name, load.version_before, load.version, columns)
+
+    def values(self, name: str, column: str) -> pa.Array:
+        """Distinct non-null values of one column (empty when the window wrote no such table)."""
+        table = self.read(name, [column])
+        if table is None or column not in table.column_names:
+            return pa.array([], pa.string())
+        return pc.unique(table[column].combine_chunks().drop_null()).cast(pa.string())
+
+    def reported(self, resource_type: str) -> pa.Array:
+        """Ids the API reported in ``errors`` as objects of `resource_type` it could not return."""
+        errors = self.read("api_errors", ["resource_type", "resource_id"])
+        if errors is None or "resource_id" not in errors.column_names:
+            return pa.array([], pa.string())
+        ids = errors.filter(pc.equal(errors["resource_type"], resource_type))["resource_id"]
+        return pc.unique(ids.combine_chunks().drop_null()).cast(pa.string())
+
+
 def _check_keys(checker: _Checker, name: str, spec: TableSpec, keys: pa.Table) -> None:
     nulls = 0
     for key in spec.keys:
@@ -223,37 +270,78 @@ def _check_keys(checker: _Checker, name: str, spec: TableSpec, keys: pa.Table) -
     )
 
 
-def _check_authors(checker: _Checker, storage: LakeStorage) -> None:
-    """Every post's author is in users, unless the API reported that user as an error.
+def _absent(wanted: pa.Array, present: pa.Array) -> pa.Array:
+    if not len(wanted) or not len(present):
+        return wanted
+    return wanted.filter(pc.invert(pc.is_in(wanted, value_set=present)))
 
-    Reads `tweets` first, `users` and `api_errors` after: loads commit those before `tweets`
-    (`load.window.merge_order`), so a load running elsewhere at the same time never shows up here as
-    a post whose author is missing.
-    """
-    authors = read_table(storage, "tweets", columns=["author_id"])["author_id"]
-    authors = pc.unique(authors.drop_null())
-    known = (
-        pc.unique(read_table(storage, "users", columns=["id"])["id"])
-        if table_schema(storage, "users")
-        else None
-    )
-    missing = authors if known is None else authors.filter(pc.invert(pc.is_in(authors, value_set=known)))
-    explained = 0
-    if len(missing) and table_schema(storage, "api_errors") is not None:
-        errors = read_table(storage, "api_errors", columns=["resource_type", "resource_id"])
-        reported = errors.filter(pc.equal(errors["resource_type"], "user"))["resource_id"].drop_null()
-        if len(reported):
-            in_errors = pc.is_in(missing, value_set=pc.unique(reported))
-            explained = int(pc.sum(in_errors).as_py() or 0)
-            missing = missing.filter(pc.invert(in_errors))
-    sample = ", ".join(missing.slice(0, 3).to_pylist())
+
+def _add_absent(
+    checker: _Checker,
+    check: str,
+    table: str,
+    what: str,
+    wanted: pa.Array,
+    missing: pa.Array,
+    reported: pa.Array,
+) -> None:
+    """A warning: the API leaves out of ``includes`` what it will not show (PITFALLS #14)."""
+    in_errors = int(pc.sum(pc.is_in(missing, value_set=reported)).as_py() or 0) if len(reported) else 0
+    sample = ", ".join(sorted(missing.to_pylist())[:5])
     checker.add(
-        "authors_in_users",
-        "tweets",
+        check,
+        table,
         len(missing) == 0,
-        f"{len(missing)} author ids missing from users"
-        + (f" (e.g. {sample})" if sample else "")
-        + (f"; {explained} reported by the API as errors" if explained else ""),
+        f"{len(missing)} of {len(wanted)} {what}"
+        + (
+            f" ({in_errors} with an errors entry, {len(missing) - in_errors} without: withheld, suspended, "
+            f"deleted or protected; kept); e.g. {sample}"
+            if len(missing)
+            else ""
+        ),
         observed=len(missing),
         expected=0,
+        severity=WARNING,
+    )
+
+
+def _check_authors(checker: _Checker, rows: _WindowRows) -> None:
+    """Every result's author should be in the window's users; the API omits some, so this warns."""
+    authors = rows.values("tweets", "author_id")
+    missing = _absent(authors, rows.values("users", "id"))
+    _add_absent(
+        checker,
+        "authors_in_users",
+        "tweets",
+        "authors absent from includes.users",
+        authors,
+        missing,
+        rows.reported("user") if len(missing) else pa.array([], pa.string()),
+    )
+
+
+def _check_references(checker: _Checker, rows: _WindowRows) -> None:
+    """Posts the results quote, reply to or repost should be in the window's posts; warns when not."""
+    edges = rows.read("tweet_references", ["tweet_id", "referenced_tweet_id"])
+    results = rows.values("tweets", "id")
+    if edges is None or not edges.num_rows:
+        referenced = pa.array([], pa.string())
+    else:  # only results' references: the API expands one level, not the included posts' own
+        from_results = pc.is_in(edges["tweet_id"], value_set=results) if len(results) else None
+        chosen = (
+            edges["referenced_tweet_id"]
+            if from_results is None
+            else edges.filter(from_results)["referenced_tweet_id"]
+        )
+        referenced = pc.unique(chosen.combine_chunks().drop_null()).cast(pa.string())
+    known = pa.concat_arrays([results, rows.values("included_tweets", "id")])
+    missing = _absent(referenced, pc.unique(known))
+    _add_absent(
+        checker,
+        "referenced_posts_present",
+        "tweet_references",
+        "referenced posts absent from includes",
+        referenced,
+        missing,
+        rows.reported("tweet") if len(missing) else pa.array([], pa.string()),
     )

@@ -1,6 +1,6 @@
 """Keep check results as rows of the ``quality`` Delta table, next to the data they judge.
 
-Merged on (run_id, check, table): re-checking a run replaces its rows instead of piling up copies.
+Merged on (run_id, check_name, table): re-checking a run replaces its rows instead of piling up copies.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ QUALITY_SPEC = TableSpec(
     schema=pa.schema(
         [
             pa.field("run_id", pa.string(), nullable=False),
-            pa.field("check", pa.string(), nullable=False),
+            pa.field("check_name", pa.string(), nullable=False),
             pa.field("table", pa.string(), nullable=False),
             pa.field("severity", pa.string()),
             pa.field("passed", pa.bool_()),
@@ -27,8 +27,9 @@ QUALITY_SPEC = TableSpec(
             pa.field("checked_at", pa.timestamp("us", tz="UTC")),
         ]
     ),
-    keys=("run_id", "check", "table"),
+    keys=("run_id", "check_name", "table"),
     description="Data-quality check results, one row per run, check and table.",
+    renamed_from={"check_name": "check"},  # `check` is reserved in SQL: `select check from quality` fails
 )
 
 

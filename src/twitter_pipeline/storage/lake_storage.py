@@ -3,18 +3,33 @@
 Everything above this module speaks in lake-relative keys ("raw/…", "state/…");
 only here do we know whether a key is a file or an S3 object. Writes are atomic:
 a reader sees the whole object or nothing (local: temp file + rename; S3: PUT).
+
+Durability is a property of the run, not of each object: bulk writes (raw pages) may skip their
+own fsync, and every durable write (a checkpoint, a completion record, a lease) first makes all
+earlier bulk writes durable with one barrier, so nothing durable can point at a page a power
+loss would take away.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import functools
 import os
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pyarrow.fs as pafs
 
-from twitter_pipeline.errors import StorageError
+from twitter_pipeline.errors import NoLakeError, StorageError, one_line
+
+# Top-level entries only a lake has: what tells a lake from any other folder.
+LAKE_ENTRIES = frozenset({"raw", "tables", "state", "_runs", "_source.json", "_leases", "staging"})
+
+SYNCFS_FROM_FILES = 16  # pending files from which one filesystem sync beats an fsync per file
 
 
 class LakeStorage:
@@ -32,6 +47,7 @@ class LakeStorage:
         else:
             self._fs = pafs.LocalFileSystem()
             self._root = str(Path(uri).expanduser().resolve())
+        self._unsynced: list[str] = []  # local files written without their own fsync
 
     # -- locations -------------------------------------------------------------------------
     def location(self, key: str = "") -> str:
@@ -91,25 +107,54 @@ class LakeStorage:
         return options
 
     # -- operations ------------------------------------------------------------------------
-    def write_bytes(self, key: str, data: bytes) -> None:
-        """Write an object atomically: readers never see a partial object."""
+    def write_bytes(self, key: str, data: bytes, *, durable: bool = True) -> None:
+        """Write an object atomically: readers never see a partial object.
+
+        ``durable=False`` (raw pages) skips the object's own fsync; the next durable write, or
+        `make_durable`, syncs it. On S3 a completed PUT is already durable.
+        """
         path = self._path(key)
         try:
             if self.is_s3:
                 with self._fs.open_output_stream(path, compression=None) as out:
                     out.write(data)
                 return
+            if durable:
+                self.make_durable()
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             tmp = f"{path}.tmp-{uuid.uuid4().hex}"
             with open(tmp, "wb") as fh:
                 fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
+                if durable:
+                    fh.flush()
+                    os.fsync(fh.fileno())
             os.replace(tmp, path)
+            if not durable:
+                self._unsynced.append(path)
         except OSError as exc:
             raise StorageError(
-                f"cannot write {self.location(key)}: {_reason(exc)}; check the lake location and permissions"
+                f"cannot write {self.location(key)}: {one_line(exc)}; check the lake location and permissions"
             ) from None
+
+    def make_durable(self) -> None:
+        """The barrier: every object written so far survives a power loss once this returns.
+
+        Many pending pages (an import): one ``syncfs`` of the lake's filesystem where the OS has it
+        (Linux). A few (a fetch loop's page before its checkpoint), or no ``syncfs``: each pending
+        file and its folder is fsynced, which touches only our files.
+        """
+        if not self._unsynced:
+            return
+        pending, self._unsynced = self._unsynced, []
+        try:
+            if len(pending) < SYNCFS_FROM_FILES or not _syncfs(self._root):
+                for path in pending:
+                    _fsync_path(path)
+                for folder in {os.path.dirname(p) for p in pending}:
+                    _fsync_path(folder)
+        except OSError as exc:
+            self._unsynced = pending + self._unsynced
+            raise StorageError(f"cannot sync {self.location()}: {one_line(exc)}") from None
 
     def create_exclusive(self, key: str, data: bytes) -> bool:
         """Create an object only if the key is free; False when it already exists.
@@ -122,6 +167,7 @@ class LakeStorage:
         try:
             if self.is_s3:
                 return _s3_put_if_absent(self.uri, path, data, self.timeout_s)
+            self.make_durable()
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             tmp = f"{path}.tmp-{uuid.uuid4().hex}"
             with open(tmp, "wb") as fh:
@@ -137,7 +183,7 @@ class LakeStorage:
             return True
         except OSError as exc:
             raise StorageError(
-                f"cannot write {self.location(key)}: {_reason(exc)}; check the lake location and permissions"
+                f"cannot write {self.location(key)}: {one_line(exc)}; check the lake location and permissions"
             ) from None
 
     def read_bytes(self, key: str) -> bytes:
@@ -147,13 +193,13 @@ class LakeStorage:
         except FileNotFoundError:
             raise
         except OSError as exc:
-            raise StorageError(f"cannot read {self.location(key)}: {_reason(exc)}") from None
+            raise StorageError(f"cannot read {self.location(key)}: {one_line(exc)}") from None
 
     def exists(self, key: str) -> bool:
         try:
             return self._fs.get_file_info(self._path(key)).type != pafs.FileType.NotFound
         except OSError as exc:
-            raise StorageError(f"cannot reach {self.location(key)}: {_reason(exc)}") from None
+            raise StorageError(f"cannot reach {self.location(key)}: {one_line(exc)}") from None
 
     def delete(self, key: str) -> None:
         try:
@@ -161,7 +207,7 @@ class LakeStorage:
         except FileNotFoundError:
             pass
         except OSError as exc:
-            raise StorageError(f"cannot delete {self.location(key)}: {_reason(exc)}") from None
+            raise StorageError(f"cannot delete {self.location(key)}: {one_line(exc)}") from None
 
     def delete_prefix(self, prefix: str) -> None:
         """Remove everything under a prefix (staging cleanup); a missing prefix is fine."""
@@ -173,7 +219,7 @@ class LakeStorage:
         except FileNotFoundError:
             pass
         except OSError as exc:
-            raise StorageError(f"cannot delete {self.location(prefix)}: {_reason(exc)}") from None
+            raise StorageError(f"cannot delete {self.location(prefix)}: {one_line(exc)}") from None
 
     def list(self, prefix: str) -> Iterator[str]:
         """Keys under a prefix, sorted, relative to the lake root (missing prefix → nothing)."""
@@ -181,16 +227,89 @@ class LakeStorage:
         try:
             infos = self._fs.get_file_info(selector)
         except OSError as exc:
-            raise StorageError(f"cannot list {self.location(prefix)}: {_reason(exc)}") from None
+            raise StorageError(f"cannot list {self.location(prefix)}: {one_line(exc)}") from None
         start = len(self._root) + 1
         keys = [info.path[start:] for info in infos if info.type == pafs.FileType.File]
         yield from sorted(k for k in keys if ".tmp-" not in k)
+
+    def check_is_lake(self, *, missing_ok: bool = False) -> None:
+        """Fail with `NoLakeError` unless the root is a lake (or an empty folder, a lake to be).
+
+        Commands that only read (sql, report, maintain) call this first, so a typo in --lake is one
+        line naming the path instead of an empty result or an unrelated DuckDB error.
+        """
+        where = self.uri
+        try:
+            root = self._fs.get_file_info(self._root)
+            if root.type == pafs.FileType.File:
+                raise NoLakeError(f"{where} is a file, not a lake: --lake takes the lake's folder")
+            selector = pafs.FileSelector(self._root, recursive=False, allow_not_found=True)
+            names = {info.base_name for info in self._fs.get_file_info(selector)}
+        except OSError as exc:
+            raise StorageError(f"cannot reach {where}: {one_line(exc)}") from None
+        if not names and (root.type == pafs.FileType.NotFound or self.is_s3):
+            if missing_ok:
+                return
+            raise NoLakeError(
+                f"no lake at {where}: check --lake (or TWITTER_PIPELINE_LAKE), or fill it first with "
+                "`twitter-pipeline run`"
+            )
+        if names and not names & LAKE_ENTRIES:
+            raise NoLakeError(
+                f"{where} is not a lake (no raw/ or tables/ inside): check --lake (or TWITTER_PIPELINE_LAKE)"
+            )
+
+    def list_dirs(self, prefix: str) -> list[str]:
+        """Names of the folders directly under a prefix, sorted (one delimiter listing on S3).
+
+        Lets callers narrow a listing (a date, a run, a table) instead of walking every object.
+        """
+        selector = pafs.FileSelector(self._path(prefix.rstrip("/")), recursive=False, allow_not_found=True)
+        try:
+            infos = self._fs.get_file_info(selector)
+        except OSError as exc:
+            raise StorageError(f"cannot list {self.location(prefix)}: {one_line(exc)}") from None
+        return sorted(info.base_name for info in infos if info.type == pafs.FileType.Directory)
 
     def check_writable(self) -> None:
         """Fail early, with a clear message, when the lake cannot take writes."""
         probe = f"_probe/{uuid.uuid4().hex}"
         self.write_bytes(probe, b"ok")
         self.delete(probe)
+
+
+def _fsync_path(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@functools.cache
+def _syncfs_call() -> Any:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    except OSError:
+        return None
+    return getattr(libc, "syncfs", None)
+
+
+def _syncfs(root: str) -> bool:
+    """Linux ``syncfs(2)`` on the filesystem holding `root`; False where it is not available."""
+    syncfs = _syncfs_call()
+    if syncfs is None:
+        return False
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        if syncfs(fd) != 0:
+            errno = ctypes.get_errno()
+            raise OSError(errno, os.strerror(errno))
+    finally:
+        os.close(fd)
+    return True
 
 
 def _endpoint() -> str | None:
@@ -231,7 +350,7 @@ def _s3_filesystem(uri: str, timeout_s: float = 60.0) -> tuple[pafs.FileSystem, 
     try:
         fs = pafs.S3FileSystem(**kwargs)
     except (OSError, ValueError) as exc:
-        raise StorageError(f"cannot open {uri}: {_reason(exc)}") from None
+        raise StorageError(f"cannot open {uri}: {one_line(exc)}") from None
     return fs, rest.rstrip("/")
 
 
@@ -257,9 +376,3 @@ def _s3_put_if_absent(uri: str, path: str, data: bytes, timeout_s: float) -> boo
     except BotoCoreError as exc:
         raise OSError(str(exc)) from None
     return True
-
-
-def _reason(exc: BaseException) -> str:
-    """First line of an OS/Arrow error, so messages stay on one line."""
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__

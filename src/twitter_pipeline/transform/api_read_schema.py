@@ -33,7 +33,19 @@ URL_LIST = _entity(
     ("status", _int),
     ("media_key", _str),
 )
-ENTITIES = pa.struct([("hashtags", HASHTAG_LIST), ("mentions", MENTION_LIST), ("urls", URL_LIST)])
+CASHTAG_LIST = _entity(("tag", _str))
+ANNOTATION_LIST = _entity(("probability", pa.float64()), ("type", _str), ("normalized_text", _str))
+ENTITIES = pa.struct(
+    [
+        ("hashtags", HASHTAG_LIST),
+        ("mentions", MENTION_LIST),
+        ("urls", URL_LIST),
+        ("cashtags", CASHTAG_LIST),
+        ("annotations", ANNOTATION_LIST),
+    ]
+)
+_CONTEXT_PART = pa.struct([("id", _str), ("name", _str), ("description", _str)])
+CONTEXT_ANNOTATIONS = pa.list_(pa.struct([("domain", _CONTEXT_PART), ("entity", _CONTEXT_PART)]))
 NOTE = pa.struct([("text", _str), ("entities", ENTITIES)])
 REFERENCES = pa.list_(pa.struct([("type", _str), ("id", _str)]))
 
@@ -82,8 +94,12 @@ POST = pa.struct(
                 [("is_edit_eligible", pa.bool_()), ("editable_until", _str), ("edits_remaining", _int)]
             ),
         ),
-        ("withheld", pa.struct([("copyright", pa.bool_()), ("country_codes", _str_list)])),
+        (
+            "withheld",
+            pa.struct([("copyright", pa.bool_()), ("country_codes", _str_list), ("scope", _str)]),
+        ),
         ("entities", ENTITIES),
+        ("context_annotations", CONTEXT_ANNOTATIONS),
         ("note_tweet", NOTE),
         ("note_post", NOTE),
         ("referenced_tweets", REFERENCES),
@@ -119,7 +135,11 @@ USER = pa.struct(
         ),
         ("pinned_tweet_id", _str),
         ("pinned_post_id", _str),
-        ("withheld", pa.struct([("country_codes", _str_list)])),
+        ("withheld", pa.struct([("country_codes", _str_list), ("scope", _str)])),
+        (
+            "entities",
+            pa.struct([("url", pa.struct([("urls", URL_LIST)])), ("description", ENTITIES)]),
+        ),
     ]
 )
 

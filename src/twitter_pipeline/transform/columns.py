@@ -5,6 +5,7 @@ Everything here works on whole columns (Arrow compute), never on Python values p
 
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -45,6 +46,32 @@ def list_item(lists: Column, index: int, length: int) -> Column:
     """``lists[i][index]`` for lists of exactly ``length`` items, null otherwise (never an error)."""
     well_formed = pc.equal(pc.list_value_length(lists), length)
     return pc.list_element(pc.if_else(well_formed, lists, pa.scalar(None, lists.type)), index)
+
+
+def first_item(lists: Column) -> Column:
+    """``lists[i][0]``, null for null or empty lists."""
+    usable = pc.greater_equal(pc.fill_null(pc.list_value_length(lists), 0), 1)
+    return pc.list_element(pc.if_else(usable, lists, pa.scalar(None, lists.type)), 0)
+
+
+def list_field(lists: Column, name: str) -> Column:
+    """``[item.name for item in lists[i]]`` per row (list<struct> → list<field>), nulls kept null."""
+    if isinstance(lists, pa.ChunkedArray):
+        chunks = [list_field(chunk, name) for chunk in lists.chunks]
+        value_type = lists.type.value_type.field(name).type
+        return pa.chunked_array(chunks, type=pa.list_(value_type))
+    values = pc.struct_field(lists.values, [name])
+    return pa.ListArray.from_arrays(lists.offsets, values, mask=pc.is_null(lists))
+
+
+def position_in_list(parents: Column) -> pa.Array:
+    """Each exploded item's 0-based position in its own list (``parents`` is non-decreasing)."""
+    ids = (parents.combine_chunks() if isinstance(parents, pa.ChunkedArray) else parents).to_numpy()
+    n = len(ids)
+    if not n:
+        return pa.array([], pa.int64())
+    starts = np.flatnonzero(np.diff(ids, prepend=ids[0] - 1))
+    return pa.array(np.arange(n, dtype=np.int64) - np.repeat(starts, np.diff(np.append(starts, n))))
 
 
 def to_timestamp(strings: Column) -> Column:

@@ -15,9 +15,12 @@ Conventions, and why:
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 STRING_LIST = pa.list_(pa.string())
@@ -42,6 +45,13 @@ class TableSpec:
     partition_by: tuple[str, ...] = ()
     description: str = ""
     columns_doc: tuple[ColumnDoc, ...] = field(default=(), compare=False, repr=False)
+    # Migration of tables written by older versions (see load.migrate): new name → old name, and
+    # how to give old rows a value for a column added to the key.
+    renamed_from: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+    backfill: Callable[[pa.Table], pa.Table] | None = field(default=None, compare=False, repr=False)
+    # Columns a MERGE never overwrites on a matched row (e.g. when a row was first seen): the table
+    # keeps them without the loader reading existing rows first.
+    keep_on_update: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
     def doc(self, column: str) -> ColumnDoc:
         return next(c for c in self.columns_doc if c.name == column)
@@ -57,11 +67,12 @@ def _spec(
     keys: tuple[str, ...],
     description: str,
     partition_by: tuple[str, ...] = (),
+    backfill: Callable[[pa.Table], pa.Table] | None = None,
 ) -> TableSpec:
     """Build a TableSpec; key columns are declared non-nullable (the transform drops null keys)."""
     fields = [pa.field(col, typ, nullable=col not in keys) for col, typ, _, _ in columns]
     docs = tuple(ColumnDoc(col, desc, src) for col, _, src, desc in columns)
-    return TableSpec(name, pa.schema(fields), keys, partition_by, description, docs)
+    return TableSpec(name, pa.schema(fields), keys, partition_by, description, docs, backfill=backfill)
 
 
 FETCHED_AT: Column = (
@@ -134,6 +145,13 @@ _POST_COLUMNS: list[Column] = [
         "withheld.country_codes",
         "ISO 3166-1 alpha-2 codes of countries where the post is withheld.",
     ),
+    (
+        "withheld_scope",
+        pa.string(),
+        "withheld.scope",
+        "What is withheld: `tweet` (this post; 2.167 sends `post`, stored as `tweet`) or `user` (its "
+        "author's account).",
+    ),
     FETCHED_AT,
 ]
 
@@ -163,6 +181,28 @@ _ENTITY_NOTE = (
     " Rows come from posts in `data` and from included posts. For long posts the entities of the full "
     "note text are used (in_note_text = true)."
 )
+
+
+def backfill_entity_index(rows: pa.Table) -> pa.Table:
+    """Old ``urls`` rows (keyed by offset, one per offset) get their position in the post's list.
+
+    Before ``entity_index`` an offset held one entity, so ranking a post's rows by ``start`` gives
+    the position the API's list had, and a re-fetch of the same post updates the same rows.
+    """
+    order = pc.sort_indices(rows, sort_keys=[("tweet_id", "ascending"), ("start", "ascending")])
+    rows = rows.take(order)
+    tweet_ids = rows["tweet_id"].combine_chunks()
+    n = len(tweet_ids)
+    first = np.ones(n, dtype=bool)
+    if n > 1:
+        first[1:] = pc.not_equal(tweet_ids.slice(1), tweet_ids.slice(0, n - 1)).to_numpy(zero_copy_only=False)
+    starts = np.flatnonzero(first)
+    group_start = np.repeat(starts, np.diff(np.append(starts, n)))
+    index = pa.array(np.arange(n, dtype=np.int64) - group_start)
+    if "entity_index" in rows.column_names:
+        return rows.set_column(rows.column_names.index("entity_index"), "entity_index", index)
+    return rows.append_column("entity_index", index)
+
 
 _TABLE_LIST: list[TableSpec] = [
     _spec(
@@ -226,6 +266,37 @@ _TABLE_LIST: list[TableSpec] = [
                 STRING_LIST,
                 "withheld.country_codes",
                 "Countries where the account is withheld.",
+            ),
+            ("withheld_scope", pa.string(), "withheld.scope", "What is withheld: `user`."),
+            (
+                "url_expanded",
+                pa.string(),
+                "entities.url.urls[0].expanded_url",
+                "The profile URL as the user entered it (`url` is its t.co form).",
+            ),
+            (
+                "description_hashtags",
+                STRING_LIST,
+                "entities.description.hashtags[].tag",
+                "Hashtags in the bio, without #, in order.",
+            ),
+            (
+                "description_mentions",
+                STRING_LIST,
+                "entities.description.mentions[].username",
+                "Handles mentioned in the bio, without @, in order.",
+            ),
+            (
+                "description_urls",
+                STRING_LIST,
+                "entities.description.urls[].expanded_url",
+                "Links in the bio, expanded, in order.",
+            ),
+            (
+                "description_cashtags",
+                STRING_LIST,
+                "entities.description.cashtags[].tag",
+                "Cashtags in the bio, without $, in order.",
             ),
             FETCHED_AT,
         ],
@@ -337,10 +408,54 @@ _TABLE_LIST: list[TableSpec] = [
             ("description", pa.string(), "description", "Description of the linked page."),
             ("status", pa.int64(), "status", "HTTP status X got resolving the link."),
             ("media_key", pa.string(), "media_key", "Set when the link points at attached media."),
+            (
+                "entity_index",
+                pa.int64(),
+                "(position in entities.urls)",
+                "0-based position of the entity in the post's list: a post with several photos has "
+                "one entity per photo at the same offset, differing only in media_key.",
+            ),
             FETCHED_AT,
         ],
+        ("tweet_id", "entity_index"),
+        "Links found in post text (`entities.urls`), every entity the API sent." + _ENTITY_NOTE,
+        backfill=backfill_entity_index,
+    ),
+    _spec(
+        "cashtags",
+        [*_ENTITY_PREFIX, ("tag", pa.string(), "tag", "Cashtag text without $."), FETCHED_AT],
         ("tweet_id", "start"),
-        "Links found in post text (`entities.urls`)." + _ENTITY_NOTE,
+        "Cashtags found in post text (`entities.cashtags`)." + _ENTITY_NOTE,
+    ),
+    _spec(
+        "entity_annotations",
+        [
+            _ENTITY_PREFIX[0],
+            ("start", pa.int64(), "start", "Start offset (inclusive, code points) in the post's text."),
+            ("end", pa.int64(), "end", "End offset, INCLUSIVE (X's annotations use inclusive ends)."),
+            ("type", pa.string(), "type", "Named-entity type: Person, Place, Organization, Product, Other."),
+            ("normalized_text", pa.string(), "normalized_text", "The recognised text, normalised."),
+            ("probability", pa.float64(), "probability", "X's confidence in the annotation (0–1)."),
+            FETCHED_AT,
+        ],
+        ("tweet_id", "start", "end"),
+        "Named entities X recognised in post text (`entities.annotations`), from results and included posts.",
+    ),
+    _spec(
+        "context_annotations",
+        [
+            _ENTITY_PREFIX[0],
+            ("domain_id", pa.string(), "domain.id", "Topic domain id (e.g. 46 = Business Taxonomy)."),
+            ("entity_id", pa.string(), "entity.id", "Topic entity id within the domain."),
+            ("domain_name", pa.string(), "domain.name", "Domain name."),
+            ("domain_description", pa.string(), "domain.description", "Domain description."),
+            ("entity_name", pa.string(), "entity.name", "Entity name (a brand, person, interest…)."),
+            ("entity_description", pa.string(), "entity.description", "Entity description."),
+            FETCHED_AT,
+        ],
+        ("tweet_id", "domain_id", "entity_id"),
+        "Topics X inferred for a post (`context_annotations`), one row per (domain, entity) pair, from "
+        "results and included posts.",
     ),
     _spec(
         "tweet_references",

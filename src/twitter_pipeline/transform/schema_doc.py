@@ -44,8 +44,28 @@ def render_table(spec: TableSpec) -> str:
     return "\n".join(lines)
 
 
+def render_not_kept() -> str:
+    """The API fields deliberately not kept, per object, with the reason (``coverage.NOT_KEPT``)."""
+    from twitter_pipeline.transform.coverage import NOT_KEPT
+
+    lines = [
+        "### Fields deliberately not kept",
+        "",
+        "Every other field of the official spec's post, user, media, place and poll objects lands in a "
+        "column above (checked against both spec versions by `tests/transform/test_field_coverage.py`). "
+        "`*` matches any part of a path; `{a,b}` lists alternatives.",
+        "",
+        "| object | field | why it is not kept |",
+        "|---|---|---|",
+    ]
+    for api_object, entries in NOT_KEPT.items():
+        for path, reason in entries.items():
+            lines.append(f"| {api_object} | `{path}` | {reason} |")
+    return "\n".join(lines)
+
+
 def render_tables() -> str:
-    return "\n\n".join(render_table(spec) for spec in TABLES.values())
+    return "\n\n".join([*(render_table(spec) for spec in TABLES.values()), render_not_kept()])
 
 
 def rewrite(text: str) -> str:

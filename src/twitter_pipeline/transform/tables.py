@@ -20,13 +20,16 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from twitter_pipeline.extract.pages import RawPage
+from twitter_pipeline.raw.pages import RawPage
 from twitter_pipeline.transform.columns import (
     Column,
     explode,
+    first_item,
     first_present,
     get,
+    list_field,
     list_item,
+    position_in_list,
     snowflake_time,
     to_timestamp,
     utc_date,
@@ -94,6 +97,9 @@ def tables_from_page_table(page_table: pa.Table) -> Tables:
         "hashtags": _entities(all_posts, all_fetched, "hashtags", HASHTAG_FIELDS),
         "mentions": _entities(all_posts, all_fetched, "mentions", MENTION_FIELDS),
         "urls": _entities(all_posts, all_fetched, "urls", URL_FIELDS),
+        "cashtags": _entities(all_posts, all_fetched, "cashtags", CASHTAG_FIELDS),
+        "entity_annotations": _entities(all_posts, all_fetched, "annotations", ANNOTATION_FIELDS),
+        "context_annotations": _finish("context_annotations", _context(all_posts, all_fetched)),
         "tweet_references": _finish("tweet_references", _references(all_posts, all_fetched)),
         "api_errors": _finish("api_errors", _errors(*explode_with_fetched(page_table["errors"], fetched_at))),
     }
@@ -101,6 +107,9 @@ def tables_from_page_table(page_table: pa.Table) -> Tables:
 
 # Entity table column → field of the API's entity object.
 HASHTAG_FIELDS = {"tag": "tag"}
+CASHTAG_FIELDS = {"tag": "tag"}
+ANNOTATION_FIELDS = {name: name for name in ("type", "normalized_text", "probability")}
+_ENTITY_TABLES = {"annotations": "entity_annotations"}  # entities.<kind> → table, where the names differ
 MENTION_FIELDS = {"username": "username", "user_id": "id"}
 URL_FIELDS = {
     name: name
@@ -215,12 +224,21 @@ def _post_columns(posts: Column, fetched_at: Column) -> dict[str, Column]:
         "edits_remaining": get(posts, "edit_controls", "edits_remaining"),
         "withheld_copyright": get(posts, "withheld", "copyright"),
         "withheld_country_codes": get(posts, "withheld", "country_codes"),
+        "withheld_scope": _old_spelling(get(posts, "withheld", "scope"), {"post": "tweet"}),
         "fetched_at": fetched_at,
     }
 
 
+def _old_spelling(values: Column, renames: dict[str, str]) -> Column:
+    """Values 2.167 renamed (withheld scope ``post``) in the older spelling, like the column names."""
+    for new, old in renames.items():
+        values = pc.if_else(pc.equal(values, new), pa.scalar(old), values)
+    return values
+
+
 def _users(users: Column, fetched_at: Column) -> dict[str, Column]:
     metrics = get(users, "public_metrics")
+    bio = get(users, "entities", "description")
     columns = {
         name: get(users, name)
         for name in (
@@ -245,6 +263,12 @@ def _users(users: Column, fetched_at: Column) -> dict[str, Column]:
         "like_count": get(metrics, "like_count"),
         "pinned_tweet_id": first_present(get(users, "pinned_tweet_id"), get(users, "pinned_post_id")),
         "withheld_country_codes": get(users, "withheld", "country_codes"),
+        "withheld_scope": get(users, "withheld", "scope"),
+        "url_expanded": first_item(list_field(get(users, "entities", "url", "urls"), "expanded_url")),
+        "description_hashtags": list_field(get(bio, "hashtags"), "tag"),
+        "description_mentions": list_field(get(bio, "mentions"), "username"),
+        "description_urls": list_field(get(bio, "urls"), "expanded_url"),
+        "description_cashtags": list_field(get(bio, "cashtags"), "tag"),
         "fetched_at": fetched_at,
     }
 
@@ -295,10 +319,29 @@ def _entities(posts: Column, fetched_at: Column, kind: str, fields: dict[str, st
         "start": get(items, "start"),
         "end": get(items, "end"),
         "in_note_text": pc.is_valid(note).take(parents),
+        "entity_index": position_in_list(parents),
         "fetched_at": fetched_at.take(parents),
     }
     columns |= {column: get(items, source) for column, source in fields.items()}
-    return _finish(kind, columns, unique=unique_within_parent(parents, columns["start"]))
+    table = _ENTITY_TABLES.get(kind, kind)
+    # Keys with the offset are unique when no post lists two entities at one offset; urls are keyed
+    # by position, unique by construction.
+    unique = "entity_index" in TABLES[table].keys or unique_within_parent(parents, columns["start"])
+    return _finish(table, columns, unique=unique)
+
+
+def _context(posts: Column, fetched_at: Column) -> dict[str, Column]:
+    items, parents = explode(get(posts, "context_annotations"))
+    return {
+        "tweet_id": get(posts, "id").take(parents),
+        "domain_id": get(items, "domain", "id"),
+        "entity_id": get(items, "entity", "id"),
+        "domain_name": get(items, "domain", "name"),
+        "domain_description": get(items, "domain", "description"),
+        "entity_name": get(items, "entity", "name"),
+        "entity_description": get(items, "entity", "description"),
+        "fetched_at": fetched_at.take(parents),
+    }
 
 
 def _references(posts: Column, fetched_at: Column) -> dict[str, Column]:
