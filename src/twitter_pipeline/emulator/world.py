@@ -584,11 +584,11 @@ class World:
                     "entity": {"id": "898661583827615744", "name": "Data science"},
                 }
             ]  # fmt: skip
-            first = p.hashtags[0]  # the named-entity recogniser's view of the same post (end inclusive)
+            tagged = p.hashtags[0]  # the named-entity recogniser's view of the same post (end inclusive)
             p.annotations = [
-                {"start": first["start"] + 1, "end": first["end"] - 1,
+                {"start": tagged["start"] + 1, "end": tagged["end"] - 1,
                  "probability": round(0.5 + (mix64(self.seed, i, 25) % 5000) / 10_000, 4),
-                 "type": "Other", "normalized_text": first["tag"]}
+                 "type": "Other", "normalized_text": tagged["tag"]}
             ]  # fmt: skip
         self.discard(s)
         return p
