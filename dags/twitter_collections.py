@@ -27,16 +27,17 @@ collection schedule).
 
 from __future__ import annotations
 
-import os
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from airflow.sdk import CronDataIntervalTimetable, dag, get_current_context, task
 
-# Parse-time code stays cheap: environment reads only; the config is read inside the tasks.
-SCHEDULE = os.environ.get("TWITTER_PIPELINE_COLLECTIONS_SCHEDULE", "").strip() or "@hourly"
-START_DATE = datetime.fromisoformat(
-    os.environ.get("TWITTER_PIPELINE_START_DATE", "").strip() or "2026-01-01"
-).replace(tzinfo=UTC)
+from twitter_pipeline.settings import load_dag_settings
+
+# Parse-time code stays cheap: the environment, read once and validated by the settings; the
+# collections file is read inside the tasks.
+ENV = load_dag_settings()
+SCHEDULE = ENV.collections_schedule
+START_DATE = ENV.start_date
 X_API_POOL = "x_api"
 
 

@@ -43,21 +43,21 @@ two runs of the same window from working at once; retries back off exponentially
 
 from __future__ import annotations
 
-import os
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from airflow.sdk import Asset, CronDataIntervalTimetable, dag, task
 
-from twitter_pipeline.orchestration.assets import ASSET_GROUP, TWEETS_ASSET_NAME, lake_from_env, table_uri
+from twitter_pipeline.orchestration.assets import ASSET_GROUP, TWEETS_ASSET_NAME, table_uri
+from twitter_pipeline.settings import load_dag_settings
 
-# Parse-time code stays cheap: environment reads only. The package is imported inside the tasks.
-LAKE = lake_from_env()
-SCHEDULE = os.environ.get("TWITTER_PIPELINE_SCHEDULE", "").strip() or "@hourly"
-START_DATE = datetime.fromisoformat(
-    os.environ.get("TWITTER_PIPELINE_START_DATE", "").strip() or "2026-01-01"
-).replace(tzinfo=UTC)
-CATCHUP = os.environ.get("TWITTER_PIPELINE_CATCHUP", "").strip().lower() in ("1", "true", "yes")
-MAX_ACTIVE_RUNS = int(os.environ.get("TWITTER_PIPELINE_MAX_ACTIVE_RUNS", "").strip() or "2")
+# Parse-time code stays cheap: the environment, read once and validated by the settings (a bad value
+# is one import-error line). The rest of the package is imported inside the tasks.
+ENV = load_dag_settings()
+LAKE = ENV.lake
+SCHEDULE = ENV.schedule
+START_DATE = ENV.start_date
+CATCHUP = ENV.catchup
+MAX_ACTIVE_RUNS = ENV.max_active_runs
 X_API_POOL = "x_api"
 
 

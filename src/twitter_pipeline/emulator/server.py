@@ -270,9 +270,10 @@ class EmulatorServer:
         with self._lock:
             by_day = dict(self._served_by_day)
         try:
-            resp = usage(raw_query, by_day, self.project_cap, self.config.cap_reset_day, self._now())
+            v167 = self.config.spec_version == "2.167"
+            resp = usage(raw_query, by_day, self.project_cap, self.config.cap_reset_day, self._now(), v167)
         except InvalidRequest as exc:
-            return 400, invalid_request_body(exc.errors)
+            return 400, invalid_request_body(exc.errors, self.config.spec_version == "2.167")
         return resp.status, resp.body
 
     def _bucket(self, token: str, endpoint: str, now: float) -> _Bucket:

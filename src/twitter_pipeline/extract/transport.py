@@ -40,7 +40,7 @@ FIRST_CONTACT_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
-class ApiResponse:
+class HttpResponse:
     """A successful response: exact body bytes (a JSON object) plus the headers worth keeping."""
 
     status: int
@@ -142,6 +142,7 @@ class Transport:
         self._retry_reason = ""
         self._warned_reason = ""
         self._reached = False  # has the host ever answered?
+        self._given_up = False  # a request already gave up on a host that never answered
 
     def __repr__(self) -> str:
         return f"Transport(base_url={self.base_url!r})"
@@ -150,7 +151,7 @@ class Transport:
         self._http.close()
 
     # -- one logical request ------------------------------------------------------------------
-    def get(self, bucket: str, path: str, params: Mapping[str, str]) -> ApiResponse:
+    def get(self, bucket: str, path: str, params: Mapping[str, str]) -> HttpResponse:
         """GET `path` until it succeeds, waiting out rate limits and retrying transient failures."""
         for _ in range(MAX_RATE_LIMIT_RETRIES):
             retrying = build_retrying(
@@ -160,6 +161,7 @@ class Transport:
                 response = retrying(self._send_once, bucket, path, params)
             except ConnectFailure as exc:
                 if not self._reached:
+                    self._given_up = True  # later requests (search after counts) try once, not again
                     raise ApiUnreachableError(
                         f"cannot reach the X API at {self.base_url} ({exc.reason}): check X_API_BASE_URL "
                         "(unset means https://api.x.com) and the network or proxy"
@@ -181,7 +183,8 @@ class Transport:
         """Stop early on connection failures to a host that has never answered."""
         outcome = state.outcome
         failed_to_connect = outcome is not None and isinstance(outcome.exception(), ConnectFailure)
-        return failed_to_connect and not self._reached and state.attempt_number >= FIRST_CONTACT_ATTEMPTS
+        attempts = 1 if self._given_up else FIRST_CONTACT_ATTEMPTS
+        return failed_to_connect and not self._reached and state.attempt_number >= attempts
 
     def _kept_failing(self, path: str, exc: TransientError) -> ApiError:
         attempts = self.retry_policy.max_attempts
@@ -206,7 +209,7 @@ class Transport:
     def _backoff(self, seconds: float) -> None:
         self.limiter.wait(seconds, f"retrying after {self._retry_reason}")
 
-    def _send_once(self, bucket: str, path: str, params: Mapping[str, str]) -> ApiResponse:
+    def _send_once(self, bucket: str, path: str, params: Mapping[str, str]) -> HttpResponse:
         """One HTTP exchange; transient failures raise `TransientError`, user errors `PipelineError`."""
         self.limiter.before_request(bucket)
         started = time.monotonic()
@@ -245,9 +248,9 @@ class Transport:
         )
         if status == 200:
             self._check_body(body)
-            return ApiResponse(status=status, body=body, headers=headers)
+            return HttpResponse(status=status, body=body, headers=headers)
         if status == 429:
-            return ApiResponse(status=status, body=body, headers=headers)
+            return HttpResponse(status=status, body=body, headers=headers)
         if status in RETRY_STATUSES:
             raise TransientError(f"HTTP {status} {_problem_text(_problem(body), response.reason_phrase)}")
         self._raise_client_error(status, path, body)
@@ -265,7 +268,7 @@ class Transport:
 
     # -- errors the user must fix --------------------------------------------------------------
     @staticmethod
-    def _raise_if_usage_capped(response: ApiResponse) -> None:
+    def _raise_if_usage_capped(response: HttpResponse) -> None:
         problem = _problem(response.body)
         if str(problem.get("type", "")).endswith("/problems/usage-capped"):
             period = problem.get("period") or "unknown period"

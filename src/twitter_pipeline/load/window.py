@@ -23,9 +23,9 @@ import orjson
 import pyarrow as pa
 
 from twitter_pipeline.errors import ConfigError, StorageError
-from twitter_pipeline.load.dedup import chunk_reader, plan_window
 from twitter_pipeline.load.delta_tables import merge_into, open_table, storage_error
 from twitter_pipeline.load.staging import DEFAULT_FLUSH_BYTES, StagingArea
+from twitter_pipeline.load.window_dedupe import chunk_reader, plan_window
 from twitter_pipeline.storage import LakeStorage
 from twitter_pipeline.transform.schema import TableSpec
 
@@ -50,7 +50,7 @@ class TableLoad:
     created_min: str | None = None  # ISO times of the window's rows (tables with created_at)
     created_max: str | None = None
     outside_window: int = 0  # rows whose created_at lies outside [window_start, window_end)
-    commits: int = 0  # MERGE commits: 1 unless the window exceeded one chunk (see load.dedup)
+    commits: int = 0  # MERGE commits: 1 unless the window exceeded one chunk (see load.window_dedupe)
     attempts: int = 0
 
 
@@ -120,7 +120,7 @@ def load_window(
 
     `batches` is consumed once, streaming. `specs` defaults to `transform.schema.TABLES`.
     `metadata` (e.g. query, window start/end, raw post count) is kept in the completion record.
-    `chunk_rows` caps rows per MERGE commit (default: sized from the data, see `load.dedup`).
+    `chunk_rows` caps rows per MERGE commit (default: sized from the data, see `load.window_dedupe`).
     `window_start`/`window_end` (UTC) let the summary count rows created outside the window.
     Raises `StorageError` with one line when the lake is unreachable; rerunning is always safe.
     """
@@ -164,7 +164,9 @@ def load_window(
         load.created_max = plan.created_max.isoformat() if plan.created_max else None
         for chunk in range(plan.chunks):
 
-            def source(chunk: int = chunk, spec: TableSpec = spec, staged=table_staged, plan=plan):
+            def source(
+                chunk: int = chunk, spec: TableSpec = spec, staged: Any = table_staged, plan: Any = plan
+            ) -> Any:
                 return chunk_reader(storage, spec, staged, plan, chunk)
 
             result = merge_into(storage, spec, source, run_id)
