@@ -67,7 +67,9 @@ def twitter_collections() -> None:
 
         return due(load_collections(), data_interval_start, data_interval_end)
 
-    @task(pool=X_API_POOL, map_index_template="{{ collection_name }}", retries=0)
+    # multiple_outputs=False: a `-> dict` task would otherwise push every key as its own XCom, one
+    # execution-API round trip each from the worker (about 20 per task)
+    @task(pool=X_API_POOL, map_index_template="{{ collection_name }}", retries=0, multiple_outputs=False)
     def collect(name: str) -> dict:
         """Run one collection; failures come back as `status: failed` (the others keep running)."""
         from twitter_pipeline.collections import load_collections, run_collection_isolated
@@ -82,7 +84,7 @@ def twitter_collections() -> None:
         collection = load_collections().get(name)
         return run_collection_isolated(settings, collection).to_dict()
 
-    @task(trigger_rule="all_done")
+    @task(trigger_rule="all_done", multiple_outputs=False)
     def report(names: list[str], summaries: list[dict | None]) -> dict:
         """One line per collection; fail the run naming every collection that failed."""
         from airflow.sdk.exceptions import AirflowFailException

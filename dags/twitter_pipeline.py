@@ -82,7 +82,9 @@ TWEETS_TABLE = Asset(name=TWEETS_ASSET_NAME, uri=table_uri(LAKE, "tweets"), grou
     },
 )
 def twitter_pipeline() -> None:
-    @task(pool=X_API_POOL, execution_timeout=timedelta(minutes=50))
+    # multiple_outputs=False: a `-> dict` task would otherwise push every key as its own XCom, one
+    # execution-API round trip each from the worker (about 20 per task)
+    @task(pool=X_API_POOL, execution_timeout=timedelta(minutes=50), multiple_outputs=False)
     def collect(
         data_interval_start: datetime | None = None, data_interval_end: datetime | None = None
     ) -> dict:
@@ -108,7 +110,7 @@ def twitter_pipeline() -> None:
         bounds = {"start": window.start.isoformat(), "end": window.end.isoformat()}
         return {**summary.to_dict(), **bounds, "endpoint": window.endpoint}
 
-    @task(outlets=[TWEETS_TABLE])
+    @task(outlets=[TWEETS_TABLE], multiple_outputs=False)
     def check_quality(summary: dict, *, outlet_events=None) -> dict:
         """Run and store the quality checks of the loaded window; an error fails the run (no retry)."""
         from twitter_pipeline import pipeline

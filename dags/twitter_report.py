@@ -53,7 +53,7 @@ TWEETS_TABLE = Asset(name=TWEETS_ASSET_NAME, uri=table_uri(LAKE, "tweets"), grou
     },
 )
 def twitter_report() -> None:
-    @task
+    @task(multiple_outputs=False)
     def publish_report() -> dict:
         """Render the report for the day the tables changed and store it under <lake>/reports/."""
         from twitter_pipeline.analyze.report import day_of_window, publish_daily_report

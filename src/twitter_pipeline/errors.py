@@ -46,7 +46,7 @@ class StorageError(PipelineError):
 class NoLakeError(StorageError):
     """A command that reads the lake was pointed at something that is not one (missing, a file)."""
 
-    exit_code = 8  # 7 is taken: `engine.lease.LeaseHeldError` (another run of the same unit is running)
+    exit_code = 8  # 7: `engine.lease.LeaseHeldError` (a busy unit), 9: `BudgetError`
 
 
 class InputError(PipelineError):

@@ -259,6 +259,15 @@ def test_a_host_never_reached_fails_fast_naming_the_base_url(error, caplog):
     assert len(warnings) == 1  # the same reason again is not another warning
 
 
+def test_after_giving_up_on_a_host_the_next_request_tries_once():
+    api = FakeSearchApi(faults=[raise_error(httpx.ConnectError)] * 20)
+    client = make_client(api, FakeClock())
+    for _ in range(2):  # e.g. the budget's counts request, then the search
+        with pytest.raises(ApiError, match="X_API_BASE_URL"):
+            list(client.search("recent", "x"))
+    assert len(api.requests) == 3 + 1
+
+
 def test_a_lost_connection_after_the_host_answered_gets_the_full_policy():
     passthrough = [lambda request: None]
     api = FakeSearchApi(count=25, page_size=10, faults=passthrough + [raise_error(httpx.ConnectError)] * 4)

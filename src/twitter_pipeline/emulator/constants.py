@@ -234,7 +234,7 @@ USAGE_DEFAULT_FIELDS: tuple[str, ...] = ("cap_reset_day", "project_cap", "projec
 USAGE_DAYS_BOUNDS = (1, 90)
 USAGE_DEFAULT_DAYS = 7
 DEFAULT_PROJECT_CAP = 2_000_000  # reported when no usage_cap is configured (nothing is enforced then)
-EMULATOR_PROJECT_ID = "1234567890123456789"
+EMULATOR_PROJECT_ID = "1234567"  # small: 2.159 types daily_project_usage.project_id as int32
 EMULATOR_CLIENT_APP_ID = "29012345"
 
 # --- problem types -------------------------------------------------------------------------------------------

@@ -142,6 +142,7 @@ class Transport:
         self._retry_reason = ""
         self._warned_reason = ""
         self._reached = False  # has the host ever answered?
+        self._given_up = False  # a request already gave up on a host that never answered
 
     def __repr__(self) -> str:
         return f"Transport(base_url={self.base_url!r})"
@@ -160,6 +161,7 @@ class Transport:
                 response = retrying(self._send_once, bucket, path, params)
             except ConnectFailure as exc:
                 if not self._reached:
+                    self._given_up = True  # later requests (search after counts) try once, not again
                     raise ApiUnreachableError(
                         f"cannot reach the X API at {self.base_url} ({exc.reason}): check X_API_BASE_URL "
                         "(unset means https://api.x.com) and the network or proxy"
@@ -181,7 +183,8 @@ class Transport:
         """Stop early on connection failures to a host that has never answered."""
         outcome = state.outcome
         failed_to_connect = outcome is not None and isinstance(outcome.exception(), ConnectFailure)
-        return failed_to_connect and not self._reached and state.attempt_number >= FIRST_CONTACT_ATTEMPTS
+        attempts = 1 if self._given_up else FIRST_CONTACT_ATTEMPTS
+        return failed_to_connect and not self._reached and state.attempt_number >= attempts
 
     def _kept_failing(self, path: str, exc: TransientError) -> ApiError:
         attempts = self.retry_policy.max_attempts

@@ -87,6 +87,22 @@ def read_run_record(storage: LakeStorage, run_id: str) -> dict[str, Any] | None:
         return None
 
 
+# Tables that others point at are committed before the tables that point at them (each table is its own
+# Delta transaction): a reader that sees a post — the quality checks of a run on another worker, an
+# analyst's join — also sees its author and the API's error rows, whichever load is half done.
+_REFERENCED_FIRST = ("users", "media", "places", "polls", "api_errors")
+_POSTS = ("included_tweets", "tweets")
+
+
+def merge_order(specs: Mapping[str, TableSpec]) -> list[tuple[str, TableSpec]]:
+    """Referenced tables, then posts, then the per-post tables (hashtags, mentions…); stable otherwise."""
+
+    def rank(name: str) -> int:
+        return 0 if name in _REFERENCED_FIRST else 1 if name in _POSTS else 2
+
+    return sorted(specs.items(), key=lambda item: rank(item[0]))
+
+
 def load_window(
     storage: LakeStorage,
     run_id: str,
@@ -131,7 +147,7 @@ def load_window(
     staged = staging.finish()
     log.info("staged run %s: %s", run_id, {n: t.rows for n, t in staged.items()})
 
-    for name, spec in specs.items():  # declared order: stable, and dimension tables come first
+    for name, spec in merge_order(specs):
         table_staged = staged.get(name)
         if table_staged is None or table_staged.rows == 0:
             continue
