@@ -7,7 +7,7 @@ Every contender starts from the archive's lines already in memory (bytes) and en
 so the figures compare the conversion alone. The contenders run interleaved, round by round, and each
 ratio is the median of the per-round ratios: a noisy neighbour slows a whole round, not one side.
 
-- ours: lines → ``RawPage`` → ``iter_table_batches`` (``pages_to_tables`` per 50 pages) → 11 tables.
+- ours: lines → ``RawPage`` → ``iter_table_batches`` (``pages_to_tables`` per 50 pages) → 14 tables.
 - twarc-csv: ``DataFrameConverter`` over batches of 100 lines, in its own venv (subprocess; it
   times itself and reports). One wide tweets table with the author and includes inlined.
 - naive pandas: per page ``orjson.loads`` + ``pandas.json_normalize`` of ``data`` and of each
@@ -41,7 +41,7 @@ FETCHED_AT = datetime(2026, 3, 1, tzinfo=UTC)
 
 
 def run_ours(lines: list[bytes]) -> int:
-    from twitter_pipeline.extract.pages import PageRequest, RawPage
+    from twitter_pipeline.raw.pages import PageRequest, RawPage
     from twitter_pipeline.transform import iter_table_batches
 
     request = PageRequest(endpoint="import", path="bench.jsonl")

@@ -28,6 +28,12 @@ AWS: the standard credential chain (instance profile on EC2; `AWS_*` variables e
 `TWITTER_PIPELINE_START_DATE` (ISO date, default 2026-01-01), `TWITTER_PIPELINE_CATCHUP` (`true`/`false`),
 `TWITTER_PIPELINE_MAX_ACTIVE_RUNS` (default 2).
 
+**Budget.** Each window is estimated with the counts endpoint before it is fetched; a window that would
+cross a budget is not started and the task fails without retry, naming the budget. The Airflow Variables
+`twitter_pipeline_max_posts_per_run`, `twitter_pipeline_max_posts_per_month` and
+`twitter_pipeline_price_per_post` (else the `TWITTER_PIPELINE_*` settings) set them; the project's cap as
+`/2/usage/tweets` reports it always applies. Reads per run land in the `usage` table.
+
 **Safety.** Extract tasks share the pool `x_api` (one slot: one client against the rate limits across
 all DAGs and workers — `airflow pools set x_api 1 "X API rate limit"`); a lease in the lake keeps
 two runs of the same window from working at once; retries back off exponentially; every task has a timeout.
@@ -37,21 +43,21 @@ two runs of the same window from working at once; retries back off exponentially
 
 from __future__ import annotations
 
-import os
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from airflow.sdk import Asset, CronDataIntervalTimetable, dag, task
 
-from twitter_pipeline.orchestration.assets import ASSET_GROUP, TWEETS_ASSET_NAME, lake_from_env, table_uri
+from twitter_pipeline.orchestration.assets import ASSET_GROUP, TWEETS_ASSET_NAME, table_uri
+from twitter_pipeline.settings import load_dag_settings
 
-# Parse-time code stays cheap: environment reads only. The package is imported inside the tasks.
-LAKE = lake_from_env()
-SCHEDULE = os.environ.get("TWITTER_PIPELINE_SCHEDULE", "").strip() or "@hourly"
-START_DATE = datetime.fromisoformat(
-    os.environ.get("TWITTER_PIPELINE_START_DATE", "").strip() or "2026-01-01"
-).replace(tzinfo=UTC)
-CATCHUP = os.environ.get("TWITTER_PIPELINE_CATCHUP", "").strip().lower() in ("1", "true", "yes")
-MAX_ACTIVE_RUNS = int(os.environ.get("TWITTER_PIPELINE_MAX_ACTIVE_RUNS", "").strip() or "2")
+# Parse-time code stays cheap: the environment, read once and validated by the settings (a bad value
+# is one import-error line). The rest of the package is imported inside the tasks.
+ENV = load_dag_settings()
+LAKE = ENV.lake
+SCHEDULE = ENV.schedule
+START_DATE = ENV.start_date
+CATCHUP = ENV.catchup
+MAX_ACTIVE_RUNS = ENV.max_active_runs
 X_API_POOL = "x_api"
 
 
@@ -76,12 +82,15 @@ TWEETS_TABLE = Asset(name=TWEETS_ASSET_NAME, uri=table_uri(LAKE, "tweets"), grou
     },
 )
 def twitter_pipeline() -> None:
-    @task(pool=X_API_POOL, execution_timeout=timedelta(minutes=50))
+    # multiple_outputs=False: a `-> dict` task would otherwise push every key as its own XCom, one
+    # execution-API round trip each from the worker (about 20 per task)
+    @task(pool=X_API_POOL, execution_timeout=timedelta(minutes=50), multiple_outputs=False)
     def collect(
         data_interval_start: datetime | None = None, data_interval_end: datetime | None = None
     ) -> dict:
         """Extract → raw zone → Delta tables for the run's window; returns the small run summary."""
         from twitter_pipeline import pipeline
+        from twitter_pipeline.orchestration.budget import budget_settings
         from twitter_pipeline.orchestration.credentials import resolve_bearer_token
         from twitter_pipeline.orchestration.failures import fail_fast_on_permanent_errors
         from twitter_pipeline.orchestration.schedule import window_for_interval
@@ -89,7 +98,7 @@ def twitter_pipeline() -> None:
 
         with fail_fast_on_permanent_errors():
             window = window_for_interval(data_interval_start, data_interval_end)
-            settings = load_settings(bearer_token=resolve_bearer_token())
+            settings = load_settings(bearer_token=resolve_bearer_token(), **budget_settings())
             summary = pipeline.run(
                 settings,
                 query=settings.query,
@@ -101,7 +110,7 @@ def twitter_pipeline() -> None:
         bounds = {"start": window.start.isoformat(), "end": window.end.isoformat()}
         return {**summary.to_dict(), **bounds, "endpoint": window.endpoint}
 
-    @task(outlets=[TWEETS_TABLE])
+    @task(outlets=[TWEETS_TABLE], multiple_outputs=False)
     def check_quality(summary: dict, *, outlet_events=None) -> dict:
         """Run and store the quality checks of the loaded window; an error fails the run (no retry)."""
         from twitter_pipeline import pipeline

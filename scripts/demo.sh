@@ -10,16 +10,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
 
-# 1. A virtualenv with the package and Airflow (reinstalled only when pyproject.toml changes).
+# 1. A virtualenv with the package and Airflow at the versions CI tested (constraints.txt); reinstalled
+#    only when pyproject.toml or constraints.txt changes.
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
 # shellcheck disable=SC1091
 . .venv/bin/activate
 stamp=.venv/.twitter-pipeline-airflow-installed
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ constraints.txt -nt "$stamp" ]; then
   echo "demo: installing twitter-pipeline with Airflow into .venv (first run: about a minute)"
-  if ! { python -m pip install -q --upgrade pip && python -m pip install -q -e ".[airflow]"; } \
+  if ! { python -m pip install -q --upgrade pip && python -m pip install -q -c constraints.txt -e ".[airflow]"; } \
     >.venv/demo-install.log 2>&1; then
     tail -n 30 .venv/demo-install.log
     echo "demo: pip install failed; full log: .venv/demo-install.log" >&2

@@ -14,7 +14,6 @@ QUERY="(#DataEngineering OR #ApacheAirflow) -is:retweet lang:en"   # the X searc
 REPO_URL="https://github.com/CHANGE-ME/twitter-pipeline.git"
 REPO_REF="main"
 
-AIRFLOW_VERSION="3.3.2"                         # the version the project's CI tests
 APP_ROOT=/opt/twitter-pipeline
 ENV_FILE=/etc/twitter-pipeline/airflow.env
 
@@ -31,11 +30,12 @@ if [ ! -d "$APP_ROOT/app/.git" ]; then
   runuser -u airflow -- git clone --depth 1 --branch "$REPO_REF" "$REPO_URL" "$APP_ROOT/app"
 fi
 
-# 2. A virtualenv with the package, a pinned Airflow and the Amazon provider (S3 logs, Secrets Manager).
+# 2. A virtualenv with the package and Airflow at the versions CI tested (the repository's constraints.txt),
+#    plus the Amazon provider (S3 logs, Secrets Manager), resolved within those pins.
 runuser -u airflow -- python3 -m venv "$APP_ROOT/venv"
 runuser -u airflow -- "$APP_ROOT/venv/bin/pip" install -q --upgrade pip
-runuser -u airflow -- "$APP_ROOT/venv/bin/pip" install -q \
-  "apache-airflow==${AIRFLOW_VERSION}" "apache-airflow-providers-amazon>=9" -e "$APP_ROOT/app[airflow]"
+runuser -u airflow -- "$APP_ROOT/venv/bin/pip" install -q -c "$APP_ROOT/app/constraints.txt" \
+  -e "$APP_ROOT/app[airflow]" "apache-airflow-providers-amazon>=9"
 
 # 3. PostgreSQL for Airflow's metadata (local socket + loopback only; the password never leaves the box).
 systemctl enable --now postgresql

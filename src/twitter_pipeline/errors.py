@@ -25,6 +25,10 @@ class ApiError(PipelineError):
     exit_code = 3
 
 
+class ApiUnreachableError(ApiError):
+    """No answer at all from the API's base URL: nothing else is worth asking it."""
+
+
 class AuthError(ApiError):
     """401/403: the bearer token is missing, invalid, revoked or not allowed."""
 
@@ -42,7 +46,7 @@ class StorageError(PipelineError):
 class NoLakeError(StorageError):
     """A command that reads the lake was pointed at something that is not one (missing, a file)."""
 
-    exit_code = 7
+    exit_code = 8  # 7: `engine.lease.LeaseHeldError` (a busy unit), 9: `BudgetError`
 
 
 class InputError(PipelineError):
@@ -60,4 +64,10 @@ class QualityError(PipelineError):
 class BudgetError(PipelineError):
     """A post-read budget (per run, per month, or the project's cap) would be or was crossed."""
 
-    exit_code = 7
+    exit_code = 9
+
+
+def one_line(exc: BaseException) -> str:
+    """The first line of an exception's message (or its type), so error lines stay one line."""
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from twitter_pipeline.engine.work import OnProgress
 from twitter_pipeline.errors import ConfigError
@@ -23,6 +23,10 @@ from twitter_pipeline.extract.window import SearchRequest
 from twitter_pipeline.logs import event, register_secret
 from twitter_pipeline.settings import DEFAULT_LAKE, Settings
 from twitter_pipeline.storage import LakeStorage
+from twitter_pipeline.times import parse_time
+
+if TYPE_CHECKING:  # the engine loads the heavy stack: imported when a run starts
+    from twitter_pipeline.engine.run import UnitOutcome
 
 logger = logging.getLogger("twitter_pipeline.pipeline")
 
@@ -108,24 +112,6 @@ def resolve_query(settings: Settings, query: str | None, source: Source) -> str:
 
         return DEMO_QUERY
     raise ConfigError("no search query: pass --query or set TWITTER_PIPELINE_QUERY")
-
-
-def parse_time(value: str | datetime | None, name: str) -> datetime | None:
-    """ISO 8601 → aware UTC datetime; a naive time is taken as UTC."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        moment = value
-    else:
-        try:
-            moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        except ValueError:
-            raise ConfigError(
-                f"{name} {value!r} is not an ISO 8601 time: use e.g. 2026-11-26T10:00:00Z"
-            ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
 
 
 def parse_run_bounds(
@@ -319,7 +305,7 @@ def _run_search(
     return summarize(outcome, search.source, storage.uri)
 
 
-def summarize(outcome: Any, source: str, lake: str) -> RunSummary:
+def summarize(outcome: UnitOutcome, source: str, lake: str) -> RunSummary:
     """A `UnitOutcome` as the run summary the CLI prints and Airflow logs."""
     extraction = outcome.extraction
     summary = RunSummary(run_id=extraction.run_id, source=source, lake=lake)

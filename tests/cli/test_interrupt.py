@@ -23,7 +23,7 @@ def _interrupt_after_pages(lake: Path, signum: int, pages: int = 3) -> subproces
     seen: list[str] = []
     for line in proc.stderr:
         seen.append(line)
-        if sum("-> 200" in s for s in seen) >= pages:
+        if sum("/search/recent -> 200" in s for s in seen) >= pages:  # pages, not counts or usage
             proc.send_signal(signum)
             break
     out, err = proc.communicate(timeout=60)

@@ -9,7 +9,7 @@ import pytest
 
 from tests.cli.conftest import CLI, clean_env
 
-NO_LAKE = 7  # errors.NoLakeError.exit_code, promised in the README's exit-code table
+NO_LAKE = 8  # errors.NoLakeError.exit_code, promised in the README's exit-code table
 
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

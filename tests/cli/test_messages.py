@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import http.server
+import json
 import socket
 import subprocess
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -62,7 +65,8 @@ def test_old_window_on_recent_names_endpoint_all(tmp_path: Path) -> None:
         ("folder", None, "is a folder"),
         ("empty.jsonl", b"", "empty file"),
         ("blank.jsonl", b"\n\n", "empty file"),
-        ("lookup.json", b'{"data": {"id": "1", "text": "one post"}}', "lookup.json:1: `data` must be a list"),
+        ("lookup.json", b'{"data": {"text": "one post"}}', "lookup.json:1: post 1 in `data` has no id"),
+        ("text.jsonl", b'{"data": "oops"}\n', "text.jsonl:1: `data` must be a list of posts"),
         ("errors.jsonl", b'{"data": [], "errors": 5}\n', "errors.jsonl:1: `errors` must be a list"),
         ("noid.jsonl", b'{"data": [{"text": "who am I"}]}\n', "noid.jsonl:1: post 1 in `data` has no id"),
     ],
@@ -86,7 +90,7 @@ def test_a_long_rate_limit_wait_is_a_line_outside_a_terminal(tmp_path: Path, emu
     from tests.fixtures.emulator import EMULATOR_TEST_TOKEN
 
     limits = {**c.RATE_LIMITS, "search_recent": 2}
-    server = emulator_factory(rate_limits=limits, rate_limit_window_s=12)
+    server = emulator_factory(rate_limits=limits, rate_limit_window_s=20)
     env = clean_env(X_BEARER_TOKEN=EMULATOR_TEST_TOKEN, X_API_BASE_URL=server.base_url)
     end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     args = ["--start", (end - timedelta(hours=1)).isoformat(), "--end", end.isoformat(), "--max-pages", "3"]
@@ -97,3 +101,47 @@ def test_a_long_rate_limit_wait_is_a_line_outside_a_terminal(tmp_path: Path, emu
     waits = [line for line in done.stderr.splitlines() if line.startswith("waiting ")]
     assert waits, done.stderr
     assert " until " in waits[0] and waits[0].split(" until ")[1][:8].count(":") == 2  # HH:MM:SS
+
+
+@pytest.mark.parametrize("token", ["secret-part-one\nsecret-part-two", "secret-part-onë"])
+def test_a_malformed_token_is_one_line_without_the_token(tmp_path: Path, token: str) -> None:
+    env = clean_env(X_BEARER_TOKEN=token, X_API_BASE_URL=f"http://127.0.0.1:{_closed_port()}")
+    done = _cli("run", "--lake", str(tmp_path / "lake"), "-q", "x", cwd=tmp_path, env=env)
+    assert done.returncode == 2
+    assert "X_BEARER_TOKEN" in _error_line(done)
+    assert "secret-part" not in done.stderr + done.stdout
+
+
+class _EchoingServer(http.server.BaseHTTPRequestHandler):
+    """A hostile or buggy API that echoes the Authorization header in its error body."""
+
+    def do_GET(self) -> None:
+        status = 500 if "fail500" in self.path else 400
+        body = json.dumps({"title": "Bad", "detail": f"got {self.headers.get('Authorization')}"}).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/problem+json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.mark.parametrize("query", ["x", pytest.param("fail500", marks=pytest.mark.slow)])
+def test_a_server_echoing_the_token_never_gets_it_printed(tmp_path: Path, query: str) -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _EchoingServer)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        token = "echoed-secret-token-0123456789"
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        env = clean_env(X_BEARER_TOKEN=token, X_API_BASE_URL=url)
+        done = _cli(
+            "--log-level", "info", "run", "--lake", str(tmp_path / "lake"), "-q", query, cwd=tmp_path, env=env
+        )
+    finally:
+        server.shutdown()
+    assert done.returncode == 3
+    assert "***" in _error_line(done)  # the echo is there, the token is not
+    assert token not in done.stderr + done.stdout

@@ -7,6 +7,7 @@ import os
 import pty
 import re
 import subprocess
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -94,3 +95,20 @@ def test_sql_wide_result_in_a_terminal_is_shown_as_records(tmp_path: Path, lake:
     assert any(line.startswith("fetched_at") for line in screen.splitlines())
     assert "shown as records" in screen and "--format csv or json" in screen
     assert max(len(line.rstrip()) for line in screen.splitlines()) <= 100
+
+
+def test_import_and_backfill_summaries_as_json(tmp_path: Path) -> None:
+    archive = Path(__file__).resolve().parents[1] / "fixtures" / "api_pages" / "archive.jsonl"
+    lake = tmp_path / "lake"
+    imported = _cli("import", str(archive), "--lake", str(lake), "--format", "json", cwd=tmp_path)
+    assert imported.returncode == 0, imported.stderr
+    summary = json.loads(imported.stdout)
+    assert summary["source"] == "import" and summary["pages"] >= 1 and summary["posts"] >= 1
+
+    end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+    window = ["--start", (end - timedelta(hours=1)).isoformat(), "--end", end.isoformat()]
+    other = tmp_path / "demo"
+    back = _cli("backfill", *window, "--every", "1h", "--lake", str(other), "--format", "json", cwd=tmp_path)
+    assert back.returncode == 0, back.stderr
+    totals = json.loads(back.stdout)
+    assert totals["windows"] == 1 and totals["posts"] > 0 and totals["lake"] == str(other)

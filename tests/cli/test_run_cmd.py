@@ -210,7 +210,7 @@ def test_a_monthly_cap_reported_by_the_usage_endpoint_stops_the_run_before_any_r
     env = clean_env(X_BEARER_TOKEN=EMULATOR_TEST_TOKEN, X_API_BASE_URL=server.base_url)
     done = cli("run", "--lake", str(tmp_path / "lake"), "--query", "data OR #python", "--start", start,
                "--end", end, env=env)  # fmt: skip
-    assert done.returncode == 7, done.stderr
+    assert done.returncode == 9, done.stderr  # errors.BudgetError
     last = done.stderr.strip().splitlines()[-1]
     assert (
         last.startswith("error: budget:")

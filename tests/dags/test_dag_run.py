@@ -194,3 +194,15 @@ def _read(path: Path) -> bytes:
         except OSError:
             return data
     return data
+
+
+def test_a_budget_variable_stops_the_window_before_any_read_without_retries(
+    airflow_db: Path, pipeline_env: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv("AIRFLOW_VAR_TWITTER_PIPELINE_MAX_POSTS_PER_RUN", "10")  # the Variable, via env
+    sync_dags_and_assets()
+    run = load_dag().test(logical_date=_last_complete_hours(1)[0][1])
+    assert run.state == "failed"
+    states = {ti.task_id: (ti.state, ti.try_number) for ti in run.get_task_instances()}
+    assert states["collect"] == ("failed", 1), "a spent budget must not be retried"
+    assert not (pipeline_env / "tables" / "tweets").exists(), "no post was read"

@@ -116,7 +116,9 @@ def test_default_fields_only(client: httpx.Client) -> None:
     assert meta["oldest_id"] == body["data"][-1]["id"] and "next_token" in meta
 
 
-def test_requested_fields_and_expansions(client: httpx.Client) -> None:
+def test_requested_fields_and_expansions(client: httpx.Client, frozen: EmulatorServer) -> None:
+    # Withheld or suspended accounts may be left out of includes, with or without an errors entry.
+    hidden = {u.id for u in frozen.world.users if u.withheld or u.suspended}
     params = {
         "query": "#AI OR #Python OR #DataEngineering OR #OpenSource OR data",
         "max_results": 100,
@@ -146,7 +148,8 @@ def test_requested_fields_and_expansions(client: httpx.Client) -> None:
         places = {p["id"] for p in inc.get("places", [])}
         errors = {(e["parameter"], e["resource_id"]) for e in body.get("errors", [])}
         for p in body["data"]:
-            assert p["author_id"] in users and p["created_at"].endswith("Z") and "lang" in p
+            assert p["author_id"] in users or p["author_id"] in hidden
+            assert p["created_at"].endswith("Z") and "lang" in p
             assert set(p["public_metrics"]) >= {"retweet_count", "like_count", "reply_count", "quote_count"}
             for ref in p.get("referenced_tweets", []):
                 assert ref["id"] in tweets or ("referenced_tweets.id", ref["id"]) in errors
@@ -161,9 +164,9 @@ def test_requested_fields_and_expansions(client: httpx.Client) -> None:
                 assert p["geo"]["place_id"] in places
                 seen["place"] = 1
             if "in_reply_to_user_id" in p:
-                assert p["in_reply_to_user_id"] in users
+                assert p["in_reply_to_user_id"] in users or p["in_reply_to_user_id"] in hidden
             for m in p.get("entities", {}).get("mentions", []):
-                assert m["id"] in users or ("entities.mentions.username", m["username"]) in errors
+                assert m["id"] in users or m["id"] in hidden
                 assert p["text"][m["start"] : m["end"]] == "@" + m["username"]
         for u in users.values():
             assert {"created_at", "description", "public_metrics", "verified", "protected"} <= set(u)

@@ -259,6 +259,15 @@ def test_a_host_never_reached_fails_fast_naming_the_base_url(error, caplog):
     assert len(warnings) == 1  # the same reason again is not another warning
 
 
+def test_after_giving_up_on_a_host_the_next_request_tries_once():
+    api = FakeSearchApi(faults=[raise_error(httpx.ConnectError)] * 20)
+    client = make_client(api, FakeClock())
+    for _ in range(2):  # e.g. the budget's counts request, then the search
+        with pytest.raises(ApiError, match="X_API_BASE_URL"):
+            list(client.search("recent", "x"))
+    assert len(api.requests) == 3 + 1
+
+
 def test_a_lost_connection_after_the_host_answered_gets_the_full_policy():
     passthrough = [lambda request: None]
     api = FakeSearchApi(count=25, page_size=10, faults=passthrough + [raise_error(httpx.ConnectError)] * 4)
@@ -291,3 +300,16 @@ def test_user_timeline_pages_with_pagination_token():
     assert pages[1].request.params["pagination_token"] == "10"
     with pytest.raises(ConfigError):
         client.get_user_by_username("not a name!")
+
+
+@pytest.mark.parametrize(
+    ("token", "kind"),
+    [("abcd\nefgh", "a line break"), ("abcd efgh", "a space"), ("abcdéfghi", "a non-ASCII character")],
+)
+def test_a_token_that_cannot_be_a_header_is_one_error_without_echo(token, kind):
+    api = FakeSearchApi()
+    with pytest.raises(ConfigError) as err:
+        XApiClient(BASE, token, http_transport=httpx.MockTransport(api))
+    assert kind in str(err.value) and "character 5 of 9" in str(err.value)
+    assert "abcd" not in str(err.value) and "efgh" not in str(err.value)
+    assert not api.requests

@@ -67,3 +67,21 @@ def test_old_tables_gain_the_new_columns_and_urls_keep_every_entity(tmp_path: Pa
     assert users[mp.U_ANA]["url_expanded"] == "https://ana.example.dev"
     report = run_checks(lake, "run-new", summary)
     assert not report.errors, [r.line() for r in report.errors]
+
+
+def test_a_loader_that_lost_the_migration_race_goes_on(tmp_path: Path) -> None:
+    """Two loaders may both see the old schema: the second one's ALTER fails, it uses the winner's table."""
+    from twitter_pipeline.load.delta_tables import open_table
+    from twitter_pipeline.load.migrate import evolve_table
+
+    lake = LakeStorage(str(tmp_path / "lake"))
+    tables = pages_to_tables([page_from_bytes(PAGE.read_bytes())])
+    spec = TABLES["tweets"]
+    write_deltalake(
+        table_uri(lake, "tweets"), _old_layout(tables["tweets"], "tweets"), partition_by=["created_date"]
+    )
+    stale, fresh = open_table(lake, "tweets"), open_table(lake, "tweets")
+    evolve_table(lake, spec, fresh)
+    evolved = evolve_table(lake, spec, stale)
+    assert "withheld_scope" in pa.schema(evolved.schema().to_arrow()).names
+    assert set(NEW_COLUMNS["tweets"]) <= set(read_table(lake, "tweets").column_names)

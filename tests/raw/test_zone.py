@@ -9,7 +9,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from twitter_pipeline.extract.pages import PageRequest, RawPage
+from twitter_pipeline.raw.pages import PageRequest, RawPage
 from twitter_pipeline.raw.zone import RawZone, decode_page, encode_page
 from twitter_pipeline.storage import LakeStorage
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from twitter_pipeline.extract.pages import PageRequest, RawPage
+from twitter_pipeline.raw.pages import PageRequest, RawPage
 
 DATA = Path(__file__).parent / "data"
 SEARCH = PageRequest("search_recent", "/2/tweets/search/recent", {"query": "rockets"})

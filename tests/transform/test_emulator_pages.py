@@ -11,7 +11,7 @@ import pytest
 
 from tests.fixtures.emulator import EMULATOR_TEST_TOKEN
 from twitter_pipeline.emulator import constants as c
-from twitter_pipeline.extract.pages import PageRequest, RawPage
+from twitter_pipeline.raw.pages import PageRequest, RawPage
 from twitter_pipeline.transform import TABLES, pages_to_tables
 
 pytestmark = pytest.mark.integration
@@ -104,7 +104,12 @@ def test_emulator_spellings_give_equal_tables(pages_by_spelling: dict[str, list[
     assert b'"posts":[' in pages_by_spelling["2.167"][0].body
     assert b"edit_history_post_ids" in pages_by_spelling["2.167"][0].body
     assert new["tweet_references"].num_rows > 0
+    # Problems about users only 2.167 leaves unexpanded are fewer; their type URIs differ per spelling.
+    problems = {(r["resource_type"], r["resource_id"]) for r in new["api_errors"].to_pylist()}
+    assert problems <= {(r["resource_type"], r["resource_id"]) for r in old["api_errors"].to_pylist()}
     for name in TABLES:
+        if name == "api_errors":
+            continue
         expected = old[name]
         if name in FEWER_INCLUDES_IN_2167:
             (key,) = TABLES[name].keys

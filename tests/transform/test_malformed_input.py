@@ -6,7 +6,7 @@ import pytest
 
 from tests.transform.conftest import page_from_bytes, page_from_file
 from twitter_pipeline.errors import InputError, PipelineError
-from twitter_pipeline.extract.pages import PageRequest, RawPage
+from twitter_pipeline.raw.pages import PageRequest, RawPage
 from twitter_pipeline.transform import pages_to_tables
 
 GOOD = b'{"data":[{"id":"1","text":"fine"}]}'

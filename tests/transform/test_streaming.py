@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from tests.transform.conftest import T1, page_from_bytes
-from twitter_pipeline.extract.pages import RawPage
+from twitter_pipeline.raw.pages import RawPage
 from twitter_pipeline.transform import TABLES, iter_table_batches
 
 

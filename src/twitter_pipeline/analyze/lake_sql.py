@@ -22,8 +22,7 @@ import pyarrow.fs as pafs
 
 from twitter_pipeline.errors import PipelineError
 from twitter_pipeline.storage import LakeStorage
-
-TABLES_PREFIX = "tables"
+from twitter_pipeline.storage.lake_storage import TABLES_PREFIX
 
 
 class QueryError(PipelineError):
@@ -92,8 +91,7 @@ class LakeConnection:
 
 def list_tables(storage: LakeStorage) -> list[str]:
     """Names of the Delta tables under ``<lake>/tables/`` (folders holding a ``_delta_log``)."""
-    from twitter_pipeline.errors import StorageError
-    from twitter_pipeline.storage.lake_storage import _reason
+    from twitter_pipeline.errors import StorageError, one_line
 
     base = storage.fs_path(TABLES_PREFIX)
     selector = pafs.FileSelector(base, recursive=False, allow_not_found=True)
@@ -103,7 +101,7 @@ def list_tables(storage: LakeStorage) -> list[str]:
         logs = storage.filesystem.get_file_info([f"{base}/{name}/_delta_log" for name in names])
     except OSError as exc:
         raise StorageError(
-            f"cannot list the tables of {storage.uri}: {_reason(exc)}; check the lake location and access"
+            f"cannot list the tables of {storage.uri}: {one_line(exc)}; check the lake location and access"
         ) from None
     return [name for name, log in zip(names, logs, strict=True) if log.type != pafs.FileType.NotFound]
 

@@ -11,14 +11,16 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from twitter_pipeline.errors import ApiError
-from twitter_pipeline.extract.client import MAX_RESULTS_BOUNDS, XApiClient, search_endpoint
+from twitter_pipeline.errors import ApiError, ApiUnreachableError
+from twitter_pipeline.extract.client import XApiClient, search_endpoint
 from twitter_pipeline.extract.volume import CountBucket, Usage, count_posts, read_usage
+from twitter_pipeline.spec import SEARCH_MAX_RESULTS
 
 # Requests per 15-minute window per app (docs.x.com rate limits) and the per-second pace of the archive.
 SEARCH_LIMITS: dict[str, int] = {"recent": 450, "all": 300}
 MIN_INTERVAL_S: dict[str, float] = {"recent": 0.0, "all": 1.0}
 RATE_WINDOW_S = 900.0
+REQUEST_SECONDS = 0.7  # an assumed typical latency of one search page; rate-limit waits dominate long runs
 
 
 @dataclass
@@ -93,14 +95,16 @@ def pages_for(posts: int, page_size: int) -> int:
 
 
 def wall_time(requests: int, endpoint: str) -> float:
-    """Seconds the rate limits impose on `requests` search requests (transfer time not included)."""
+    """Seconds `requests` search requests take under the rate limits: each 15-minute window serves its
+    limit of requests, then the client waits for the reset; a request takes at least REQUEST_SECONDS
+    (a typical page of 100 posts with expansions) and, on the full archive, 1 s (its pace)."""
     short = search_endpoint(endpoint)
     if requests <= 0:
         return 0.0
     limit = SEARCH_LIMITS[short]
     full_windows = (requests - 1) // limit
-    paced = ((requests - 1) % limit) * MIN_INTERVAL_S[short]
-    return full_windows * RATE_WINDOW_S + paced
+    in_last_window = (requests - 1) % limit + 1
+    return full_windows * RATE_WINDOW_S + in_last_window * max(MIN_INTERVAL_S[short], REQUEST_SECONDS)
 
 
 def granularity_for(windows: list[tuple[datetime, datetime]]) -> str:
@@ -148,7 +152,7 @@ def estimate_search(
         buckets=counted.buckets,
         count_requests=counted.requests,
     )
-    page_size = max_results or MAX_RESULTS_BOUNDS[short][1]
+    page_size = max_results or SEARCH_MAX_RESULTS[short][1]
     for window_start, window_end in windows:
         posts = sum(b.posts for b in counted.buckets if window_start <= b.start < window_end)
         estimate.windows.append(WindowEstimate(window_start, window_end, posts, pages_for(posts, page_size)))
@@ -161,6 +165,8 @@ def usage_or_none(client: XApiClient) -> Usage | None:
     """The project's usage, or None where the app's access level does not offer the usage endpoint."""
     try:
         return read_usage(client)
+    except ApiUnreachableError:
+        raise  # no API at all: the run would fail on its first page anyway, so fail now, once
     except ApiError:
         return None
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from twitter_pipeline.errors import BudgetError
 from twitter_pipeline.extract.client import XApiClient
-from twitter_pipeline.extract.pages import RawPage
+from twitter_pipeline.raw.pages import RawPage
 
 # Endpoints whose `data` items are billed post reads (counts and usage read none).
 BILLED = frozenset({"search_recent", "search_all", "user_tweets"})

@@ -7,14 +7,16 @@ from __future__ import annotations
 
 from twitter_pipeline.cli.app import app, main
 
-# Command modules register themselves on import (keep this list sorted).
+# Command modules register themselves on import, and `--help` lists commands in that order: collect
+# (run, backfill, import), plan (estimate), collections, look (sql, report), keep up (maintain), then
+# the emulator.
 from twitter_pipeline.cli import (  # noqa: F401  isort: skip
-    analyze_cmd,
-    collections_cmd,
-    emulator_cmd,
-    estimate_cmd,
-    lake_cmd,
     run_cmd,
+    estimate_cmd,
+    collections_cmd,
+    analyze_cmd,
+    lake_cmd,
+    emulator_cmd,
 )
 
 __all__ = ["app", "main"]

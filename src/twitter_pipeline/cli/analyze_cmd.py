@@ -27,11 +27,12 @@ def sql(
         "mentions, urls, media, places, polls, tweet_references, included_tweets, api_errors, quality… "
         'e.g. "SELECT lang, count(*) FROM tweets GROUP BY 1 ORDER BY 2 DESC".',
     ),
-    lake: str | None = typer.Option(None, "--lake", help=LAKE_HELP),
+    lake: str | None = typer.Option(None, "--lake", metavar="URI", help=LAKE_HELP),
     fmt: str = typer.Option(
         "table",
         "--format",
         "-f",
+        metavar="table|csv|json|parquet",
         help="table: a grid for the terminal (long text cut to 60 characters); csv: comma-separated with "
         "a header (lists/structs as JSON text); json: one JSON array of objects; parquet: a Parquet file "
         "(needs --out).",
@@ -40,12 +41,17 @@ def sql(
         None,
         "--out",
         "-o",
+        metavar="FILE",
         help="Write csv/json/parquet to this file instead of stdout (replaced atomically).",
     ),
     max_rows: int = typer.Option(
-        100, "--max-rows", min=1, help="Rows shown by --format table (the others always write every row)."
+        100,
+        "--max-rows",
+        metavar="N",
+        min=1,
+        help="Rows shown by --format table (the others always write every row).",
     ),
-    collection: str | None = typer.Option(None, "--collection", "-c", help=COLLECTION_HELP),
+    collection: str | None = typer.Option(None, "--collection", "-c", metavar="NAME", help=COLLECTION_HELP),
 ) -> None:
     """Run SQL over the lake's Delta tables with DuckDB (local folder or S3, no extensions needed)."""
     from twitter_pipeline.analyze import connect
@@ -68,25 +74,28 @@ def sql(
 
 @app.command()
 def report(
-    lake: str | None = typer.Option(None, "--lake", help=LAKE_HELP),
+    lake: str | None = typer.Option(None, "--lake", metavar="URI", help=LAKE_HELP),
     out: Path = typer.Option(
         Path("report.html"),
         "--out",
         "-o",
+        metavar="FILE",
         help="The HTML file to write (one self-contained file, no network).",
     ),
     start: str | None = typer.Option(
         None,
         "--start",
+        metavar="ISO",
         help="Only posts created at or after this time, ISO 8601 (UTC if no offset). "
         "Default: the first post in the lake.",
     ),
     end: str | None = typer.Option(
         None,
         "--end",
+        metavar="ISO",
         help="Only posts created before this time, ISO 8601 (exclusive). Default: the last post.",
     ),
-    collection: str | None = typer.Option(None, "--collection", "-c", help=COLLECTION_HELP),
+    collection: str | None = typer.Option(None, "--collection", "-c", metavar="NAME", help=COLLECTION_HELP),
 ) -> None:
     """Write an HTML report with charts: activity, hashtags, mentions, authors, languages, engagement,
     post kinds, media, places, sentiment and data quality."""
@@ -94,8 +103,8 @@ def report(
     from twitter_pipeline.analyze.report import build_report, write_report
     from twitter_pipeline.cli.progress import err_console
     from twitter_pipeline.errors import ConfigError
-    from twitter_pipeline.pipeline import parse_time
     from twitter_pipeline.storage import LakeStorage
+    from twitter_pipeline.times import parse_time
 
     start_at, end_at = parse_time(start, "--start"), parse_time(end, "--end")
     if start_at and end_at and start_at >= end_at:

@@ -16,6 +16,10 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain click help: no rich markup (it ate "[[collections]]"), no boxes in a pipe, wraps at the
+    # terminal's width up to 120 columns.
+    rich_markup_mode=None,
+    context_settings={"max_content_width": 120},
 )
 
 
@@ -30,7 +34,14 @@ USAGE_EXIT = 2
 
 def main() -> None:
     """Console-script entry point: user errors are one line on stderr and a non-zero exit."""
-    interrupt.install()
+    previous = interrupt.install()
+    try:
+        _main()
+    finally:
+        interrupt.restore(previous)
+
+
+def _main() -> None:
     try:
         code = app(standalone_mode=False, prog_name="twitter-pipeline")
     except interrupt.Interrupted as exc:
@@ -53,12 +64,14 @@ def main() -> None:
 def _usage_error(exc: Exception) -> int:
     """Unknown option or command, missing or invalid value: the usage line, one `error:` line, exit 2.
 
-    No arguments at all printed the help already (typer's ``no_args_is_help``); that is exit 2 too.
+    No arguments at all print the help (typer's ``no_args_is_help``), and exit 2 too.
     """
-    message = exc.format_message()  # type: ignore[attr-defined]
     ctx = getattr(exc, "ctx", None)
-    if not message:  # NoArgsIsHelpError: the help is on screen
+    if type(exc).__name__ == "NoArgsIsHelpError":  # no arguments at all: the help, as a usage error
+        if ctx is not None:
+            typer.echo(ctx.get_help())
         return USAGE_EXIT
+    message = exc.format_message()  # type: ignore[attr-defined]
     if ctx is not None:
         usage, path = ctx.get_usage(), ctx.command_path
     else:  # some parser errors (an option missing its value) carry no context
@@ -75,12 +88,14 @@ def _global_options(
     log_level: str = typer.Option(
         "warning",
         "--log-level",
+        metavar="LEVEL",
         envvar="TWITTER_PIPELINE_LOG_LEVEL",
         help="Structured log verbosity on stderr: debug, info, warning or error.",
     ),
     log_format: str = typer.Option(
         "text",
         "--log-format",
+        metavar="text|json",
         envvar="TWITTER_PIPELINE_LOG_FORMAT",
         help="Log line format: 'text' (key=value, for people) or 'json' (one object per line, for shippers).",
     ),

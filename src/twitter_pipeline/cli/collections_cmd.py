@@ -12,6 +12,7 @@ from rich.table import Table
 from twitter_pipeline.cli.app import app
 from twitter_pipeline.cli.interrupt import landed
 from twitter_pipeline.cli.progress import (
+    api_errors_text,
     check_format,
     format_option,
     out_console,
@@ -39,8 +40,8 @@ LAKE_HELP = (
 
 @app.command("collections")
 def collections_(
-    config: str | None = typer.Option(None, "--config", help=CONFIG_HELP),
-    lake: str | None = typer.Option(None, "--lake", help=LAKE_HELP),
+    config: str | None = typer.Option(None, "--config", metavar="FILE", help=CONFIG_HELP),
+    lake: str | None = typer.Option(None, "--lake", metavar="URI", help=LAKE_HELP),
     fmt: str = format_option("one row per collection"),
     as_json: bool = typer.Option(False, "--json", hidden=True, help="JSON lines (one object per line)."),
 ) -> None:
@@ -102,6 +103,7 @@ def run_named(
     max_pages: int | None,
     force: bool,
     quality: bool,
+    max_posts: int | None = None,
     fmt: str = "table",
 ) -> None:
     """Run the named collections one after another; exit non-zero naming every one that failed."""
@@ -139,6 +141,7 @@ def run_named(
                     force=force,
                     quality=quality,
                     on_progress=on_progress,
+                    max_posts=max_posts,
                 )
                 progress.update(task, status=summary.status)
             summaries.append(summary)
@@ -161,6 +164,7 @@ def backfill_named(
     end: Any,
     every: timedelta,
     quality: bool,
+    max_posts: int | None = None,
     fmt: str = "table",
 ) -> None:
     """Backfill one collection window by window (complete windows are skipped)."""
@@ -170,7 +174,13 @@ def backfill_named(
     collection = load_collections(config).get(name)
     landed.lake = settings.lake
     windows = split_windows(start, end, every)
-    totals = {"collection": collection.name, "windows": len(windows), "skipped": 0, "pages": 0, "posts": 0}
+    totals: dict[str, Any] = {
+        "collection": collection.name,
+        "windows": len(windows),
+        "skipped": 0,
+        "pages": 0,
+        "posts": 0,
+    }
     notes: list[str] = []
     with window_progress() as progress:
         task = progress.add_task(f"backfill {collection.name}", total=len(windows), posts=0, status="")
@@ -180,7 +190,7 @@ def backfill_named(
             totals["pages"] += summary.pages if summary.status != "skipped" else 0
             totals["posts"] += summary.posts if summary.status != "skipped" else 0
             notes.extend(n for n in summary.notes if n not in notes and "already complete" not in n)
-            landed.update(windows=progress.tasks[0].completed + 1)
+            landed.update(windows=int(progress.tasks[0].completed) + 1)
             progress.update(task, advance=1, posts=totals["posts"], status=f"{window_start:%Y-%m-%d %H:%M}")
 
         backfill_collection(
@@ -191,6 +201,7 @@ def backfill_named(
             every,
             source=source,
             quality=quality,
+            max_posts=max_posts,
             on_window=on_window,
             on_wait=lambda s, u=None, r="": show_wait(lambda t: progress.update(task, status=t), s, u, r),
         )
@@ -214,7 +225,11 @@ def print_collection_summary(summary: Any) -> None:
     if summary.kind == "accounts":
         rows["accounts"] = f"{summary.accounts} resolved, {summary.lookups} looked up"
     rows.update(
-        {"api errors": summary.errors, "newest_id": summary.newest_id or "-", "seconds": summary.seconds}
+        {
+            "api errors": api_errors_text(summary.errors, summary.table_rows),
+            "newest_id": summary.newest_id or "-",
+            "seconds": summary.seconds,
+        }
     )
     if summary.table_rows:
         rows["rows merged"] = ", ".join(f"{k}={v}" for k, v in summary.table_rows.items() if v)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import signal
 import threading
-from datetime import datetime
 from types import FrameType
 
 import typer
@@ -14,20 +13,27 @@ from twitter_pipeline.emulator import constants as c
 from twitter_pipeline.emulator.config import EmulatorConfig
 from twitter_pipeline.emulator.server import EmulatorServer
 from twitter_pipeline.errors import ConfigError
+from twitter_pipeline.times import parse_utc
 
 
 @app.command()
 def emulator(
-    port: int = typer.Option(8750, "--port", "-p", help="TCP port to listen on (0 picks a free one)."),
+    port: int = typer.Option(
+        8750, "--port", "-p", metavar="PORT", help="TCP port to listen on (0 picks a free one)."
+    ),
     host: str = typer.Option(
         "127.0.0.1",
         "--host",
+        metavar="ADDRESS",
         help="Address to bind. Loopback by default; anything else exposes the emulator.",
     ),
-    seed: int = typer.Option(c.DEFAULT_SEED, "--seed", help="World seed: same seed, same posts, same bytes."),
+    seed: int = typer.Option(
+        c.DEFAULT_SEED, "--seed", metavar="N", help="World seed: same seed, same posts, same bytes."
+    ),
     token: str | None = typer.Option(
         None,
         "--token",
+        metavar="TOKEN",
         envvar="X_EMULATOR_TOKEN",
         show_envvar=True,
         help="Bearer token clients must send. Default: any non-empty token is accepted.",
@@ -73,20 +79,27 @@ def emulator(
         0.0, "--reset-rate", help="Fault: share of requests answered with a TCP connection reset."
     ),
     usage_cap: int | None = typer.Option(
-        None, "--usage-cap", help="Fault: after this many distinct posts served, answer 429 usage-capped."
+        None,
+        "--usage-cap",
+        help="After this many distinct posts served, answer 429 usage-capped; a Monthly cap is also the "
+        "project_cap /2/usage/tweets reports.",
     ),
     usage_cap_period: str = typer.Option(
         "Monthly", "--usage-cap-period", help="Period reported by the usage-cap Problem: Daily or Monthly."
     ),
+    cap_reset_day: int = typer.Option(
+        1, "--cap-reset-day", help="Day of the month /2/usage/tweets reports as the cap's reset day."
+    ),
 ) -> None:
     """Run the local X API v2 emulator until Ctrl-C or SIGTERM.
 
-    Serves GET /2/tweets/search/recent, /2/tweets/search/all, /2/users/by/username/:username and
-    /2/users/:id/tweets from a deterministic world. Point the pipeline at it with
+    Serves GET /2/tweets/search/recent, /2/tweets/search/all, /2/tweets/counts/recent,
+    /2/tweets/counts/all, /2/usage/tweets, /2/users/by/username/:username and /2/users/:id/tweets
+    from a deterministic world. Point the pipeline at it with
     X_API_BASE_URL=<printed URL>.
     """
     try:
-        start = datetime.fromisoformat(world_start.replace("Z", "+00:00"))
+        start = parse_utc(world_start)
     except ValueError as exc:
         raise ConfigError(
             f"--world-start {world_start!r} is not an RFC 3339 time: use e.g. 2026-01-01T00:00:00Z"
@@ -114,6 +127,7 @@ def emulator(
         reset_rate=reset_rate,
         usage_cap=usage_cap,
         usage_cap_period=usage_cap_period,
+        cap_reset_day=cap_reset_day,
     )
     server = EmulatorServer(config)
     try:

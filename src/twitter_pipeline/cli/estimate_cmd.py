@@ -28,28 +28,53 @@ MAX_ROWS = 24  # more buckets than this are drawn as one sparkline
 
 @app.command()
 def estimate(
-    query: str | None = typer.Option(None, "--query", "-q", help=QUERY_HELP),
+    query: str | None = typer.Option(None, "--query", "-q", metavar="QUERY", help=QUERY_HELP),
     collection: str | None = typer.Option(
-        None, "--collection", "-c", help="Estimate this search collection from the collections file."
+        None,
+        "--collection",
+        "-c",
+        metavar="NAME",
+        help="Estimate this search collection from the collections file.",
     ),
-    config: str | None = typer.Option(None, "--config", help=CONFIG_HELP),
-    start: str | None = typer.Option(None, "--start", help="Window or range start, ISO 8601 (UTC)."),
+    config: str | None = typer.Option(None, "--config", metavar="FILE", help=CONFIG_HELP),
+    start: str | None = typer.Option(
+        None, "--start", metavar="ISO", help="Window or range start, ISO 8601 (UTC)."
+    ),
     end: str | None = typer.Option(
-        None, "--end", help="Window or range end, ISO 8601 (exclusive). Default: the last complete hour."
+        None,
+        "--end",
+        metavar="ISO",
+        help="Window or range end, ISO 8601 (exclusive). Default: the last complete hour.",
     ),
     every: str | None = typer.Option(
-        None, "--every", help="Split the range into backfill windows (15m, 1h, 1d …): requests per window."
+        None,
+        "--every",
+        metavar="DURATION",
+        help="Split the range into backfill windows (15m, 1h, 1d …): requests per window.",
     ),
-    endpoint: str = typer.Option("recent", "--endpoint", help=ENDPOINT_HELP),
+    endpoint: str = typer.Option("recent", "--endpoint", metavar="recent|all", help=ENDPOINT_HELP),
     granularity: str | None = typer.Option(
-        None, "--granularity", help="Bucket size: minute, hour or day. Default: from the range's length."
+        None,
+        "--granularity",
+        metavar="minute|hour|day",
+        help="Bucket size: minute, hour or day. Default: from the range's length.",
     ),
     max_posts: int | None = typer.Option(
-        None, "--max-posts", min=1, help="Compare with this per-run budget (default: the setting)."
+        None,
+        "--max-posts",
+        metavar="N",
+        min=1,
+        help="Compare with this per-run budget (default: the setting).",
     ),
-    output: str = typer.Option("table", "--format", help="'table' (with a chart) or 'json' (for scripts)."),
-    lake: str | None = typer.Option(None, "--lake", help=LAKE_HELP),
-    source: str | None = typer.Option(None, "--source", help=SOURCE_HELP),
+    output: str = typer.Option(
+        "table",
+        "--format",
+        "-f",
+        metavar="table|json",
+        help="'table' (with a chart) or 'json' (for scripts).",
+    ),
+    lake: str | None = typer.Option(None, "--lake", metavar="URI", help=LAKE_HELP),
+    source: str | None = typer.Option(None, "--source", metavar="api|emulator", help=SOURCE_HELP),
 ) -> None:
     """How many posts a query matches per bucket, and the requests, time and money reading them takes."""
     from twitter_pipeline import cost
@@ -119,7 +144,7 @@ def summary_rows(result: Any) -> dict[str, Any]:
         "posts": f"{result.posts:,}",
         "windows": len(result.windows),
         "search requests": f"{result.requests:,} (+{result.count_requests} counts, which read no post)",
-        "expected wall time": _duration(result.wall_seconds) + " under the rate limits",
+        "expected wall time": f"≈{_duration(result.wall_seconds)} under the rate limits",
         "cost": f"${result.cost:,.2f} at ${result.price_per_post:g} per post read",
     }
     usage = result.usage

@@ -61,10 +61,24 @@ def _raise(signum: int, frame: FrameType | None) -> None:
     raise Interrupted(signum)
 
 
-def install() -> None:
-    """SIGINT and SIGTERM raise `Interrupted` in the main thread (commands may override, e.g. `emulator`)."""
+Handlers = tuple[object, object]
+
+
+def install() -> Handlers:
+    """SIGINT and SIGTERM raise `Interrupted` in the main thread (commands may override, e.g. `emulator`).
+
+    Returns the previous handlers for `restore` (the CLI also runs inside tests' processes).
+    """
+    previous = (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM))
     signal.signal(signal.SIGINT, _raise)
     signal.signal(signal.SIGTERM, _raise)
+    return previous
+
+
+def restore(previous: Handlers) -> None:
+    sigint, sigterm = previous
+    signal.signal(signal.SIGINT, sigint)  # type: ignore[arg-type]
+    signal.signal(signal.SIGTERM, sigterm)  # type: ignore[arg-type]
 
 
 def message(exc: Interrupted, argv: list[str] | None = None) -> str:

@@ -11,9 +11,7 @@ from rich.table import Table
 from twitter_pipeline.cli.app import app
 from twitter_pipeline.cli.progress import check_format, err_console, format_option, out_console, print_json
 from twitter_pipeline.errors import ConfigError
-from twitter_pipeline.settings import load_settings
-
-DEFAULT_RETENTION_HOURS = 168  # = load.maintain.DEFAULT_RETENTION_HOURS (kept here: that module is heavy)
+from twitter_pipeline.settings import DEFAULT_RETENTION_HOURS, load_settings
 
 
 @app.command()
@@ -21,12 +19,14 @@ def maintain(
     lake: str | None = typer.Option(
         None,
         "--lake",
+        metavar="URI",
         help="The lake to maintain: a local folder or s3://bucket/prefix. "
         "Default: TWITTER_PIPELINE_LAKE or ./lake.",
     ),
     retention_hours: int = typer.Option(
         DEFAULT_RETENTION_HOURS,
         "--retention-hours",
+        metavar="HOURS",
         min=0,
         help="Vacuum deletes data files no table version newer than this many hours needs. "
         "Time travel and readers still scanning older versions need those files: keep it above "
@@ -36,6 +36,7 @@ def maintain(
         None,
         "--table",
         "-t",
+        metavar="TABLE",
         help="Only this table (repeat for several, e.g. -t tweets -t users). Default: every table "
         "under <lake>/tables.",
     ),

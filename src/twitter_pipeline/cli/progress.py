@@ -41,6 +41,7 @@ def format_option(what: str) -> Any:
         "table",
         "--format",
         "-f",
+        metavar="table|json",
         help=f"table: {what} for people; json: one JSON document on stdout, for scripts and jq.",
     )
 
@@ -104,10 +105,23 @@ def show_wait(update: Any, seconds: float, until: Any = None, reason: str = "") 
 
     A run that sleeps 15 minutes on a rate-limit window must say so in a CI log or `nohup.out`.
     """
-    text = wait_message(seconds, until, reason)
+    from twitter_pipeline.logs import scrub
+
+    text = scrub(wait_message(seconds, until, reason))  # a reason may quote a server that echoes the token
     update(text)
     if seconds >= LONG_WAIT_S and not (hasattr(sys.stderr, "isatty") and sys.stderr.isatty()):
         err_console.print(text, markup=False, highlight=False)
+
+
+def api_errors_text(reported: int, table_rows: dict[str, int]) -> str:
+    """Distinct API errors (rows of `api_errors`), and how often pages reported them if that differs.
+
+    The same missing post can be reported on several pages; the table keeps it once.
+    """
+    distinct = table_rows.get("api_errors")
+    if distinct is None or distinct == reported:
+        return str(reported)
+    return f"{distinct} ({reported} reported across pages)"
 
 
 def summary_table(title: str, rows: dict[str, Any]) -> Table:

@@ -11,6 +11,7 @@ import typer
 from twitter_pipeline.cli.app import app
 from twitter_pipeline.cli.interrupt import landed
 from twitter_pipeline.cli.progress import (
+    api_errors_text,
     check_format,
     err_console,
     format_option,
@@ -23,6 +24,7 @@ from twitter_pipeline.cli.progress import (
 )
 from twitter_pipeline.errors import ConfigError
 from twitter_pipeline.settings import load_settings
+from twitter_pipeline.times import parse_time
 
 if TYPE_CHECKING:  # the pipeline imports the heavy stack: load it only when a command runs
     from twitter_pipeline.pipeline import RunSummary
@@ -38,6 +40,11 @@ SOURCE_HELP = (
     "started for the run). Default: api when X_BEARER_TOKEN is set, otherwise emulator."
 )
 ENDPOINT_HELP = "'recent' (last 7 days) or 'all' (full archive; needs an access level that allows it)."
+MAX_POSTS_HELP = (
+    "Budget: read at most this many posts in this run. A window whose estimate does not fit is not "
+    "started; reads are counted page by page. Default: TWITTER_PIPELINE_MAX_POSTS_PER_RUN (none)."
+)
+DRY_RUN_HELP = "Print the estimate (posts, requests, time, cost) and fetch no post."
 COLLECTION_HELP = (
     "Run a named collection from the collections file (its query or accounts, endpoint, fields and "
     "state) instead of --query; repeat for several."
@@ -49,28 +56,40 @@ CONFIG_HELP = (
 
 @app.command()
 def run(
-    query: str | None = typer.Option(None, "--query", "-q", help=QUERY_HELP),
+    query: str | None = typer.Option(None, "--query", "-q", metavar="QUERY", help=QUERY_HELP),
     start: str | None = typer.Option(
-        None, "--start", help="Window start, ISO 8601 (UTC if no offset). With --end: a closed window."
+        None,
+        "--start",
+        metavar="ISO",
+        help="Window start, ISO 8601 (UTC if no offset). With --end: a closed window.",
     ),
     end: str | None = typer.Option(
         None,
         "--end",
+        metavar="ISO",
         help="Window end, ISO 8601 (exclusive). Without --start/--end the run polls "
         "for posts newer than the last run (first run: the last hour).",
     ),
-    endpoint: str = typer.Option("recent", "--endpoint", help=ENDPOINT_HELP),
+    endpoint: str = typer.Option("recent", "--endpoint", metavar="recent|all", help=ENDPOINT_HELP),
     max_pages: int | None = typer.Option(
-        None, "--max-pages", min=1, help="Stop after this many pages (the rest is fetched by the next run)."
+        None,
+        "--max-pages",
+        metavar="N",
+        min=1,
+        help="Stop after this many pages (the rest is fetched by the next run).",
     ),
-    collection: list[str] | None = typer.Option(None, "--collection", "-c", help=COLLECTION_HELP),
-    config: str | None = typer.Option(None, "--config", help=CONFIG_HELP),
-    lake: str | None = typer.Option(None, "--lake", help=LAKE_HELP),
-    source: str | None = typer.Option(None, "--source", help=SOURCE_HELP),
+    collection: list[str] | None = typer.Option(
+        None, "--collection", "-c", metavar="NAME", help=COLLECTION_HELP
+    ),
+    config: str | None = typer.Option(None, "--config", metavar="FILE", help=CONFIG_HELP),
+    lake: str | None = typer.Option(None, "--lake", metavar="URI", help=LAKE_HELP),
+    source: str | None = typer.Option(None, "--source", metavar="api|emulator", help=SOURCE_HELP),
     force: bool = typer.Option(False, "--force", help="Fetch a closed window again even if it is complete."),
     no_quality: bool = typer.Option(
         False, "--no-quality", help="Skip the data-quality checks after loading."
     ),
+    max_posts: int | None = typer.Option(None, "--max-posts", min=1, help=MAX_POSTS_HELP),
+    dry_run: bool = typer.Option(False, "--dry-run", help=DRY_RUN_HELP),
     fmt: str = format_option("the run summary"),
 ) -> None:
     """Fetch one window of posts into the raw zone, then load it into the lake's tables."""
@@ -80,6 +99,9 @@ def run(
     settings = load_settings(lake=lake)
     landed.lake = settings.lake
     chosen = pipeline.resolve_source(settings, source)
+    if dry_run:
+        _dry_run(settings, chosen, query, collection, config, start, end, None, endpoint, max_posts, fmt)
+        return
     if chosen == "emulator":
         err_console.print(
             "[cyan]source: built-in X API emulator: synthetic posts[/] "
@@ -99,6 +121,7 @@ def run(
             max_pages=max_pages,
             force=force,
             quality=not no_quality,
+            max_posts=max_posts,
             fmt=fmt,
         )
         return
@@ -113,28 +136,37 @@ def run(
         max_pages=max_pages,
         force=force,
         quality=not no_quality,
+        max_posts=max_posts,
     )
     _print_summary(summary, fmt)
 
 
 @app.command()
 def backfill(
-    start: str = typer.Option(..., "--start", help="Range start, ISO 8601 (UTC if no offset)."),
-    end: str = typer.Option(..., "--end", help="Range end, ISO 8601 (exclusive)."),
-    every: str = typer.Option(
-        "1h", "--every", help="Window length: 15m, 1h, 6h, 1d … each a resumable unit."
+    start: str = typer.Option(
+        ..., "--start", metavar="ISO", help="Range start, ISO 8601 (UTC if no offset)."
     ),
-    query: str | None = typer.Option(None, "--query", "-q", help=QUERY_HELP),
-    endpoint: str = typer.Option("recent", "--endpoint", help=ENDPOINT_HELP),
-    lake: str | None = typer.Option(None, "--lake", help=LAKE_HELP),
-    source: str | None = typer.Option(None, "--source", help=SOURCE_HELP),
+    end: str = typer.Option(..., "--end", metavar="ISO", help="Range end, ISO 8601 (exclusive)."),
+    every: str = typer.Option(
+        "1h", "--every", metavar="DURATION", help="Window length: 15m, 1h, 6h, 1d … each a resumable unit."
+    ),
+    query: str | None = typer.Option(None, "--query", "-q", metavar="QUERY", help=QUERY_HELP),
+    endpoint: str = typer.Option("recent", "--endpoint", metavar="recent|all", help=ENDPOINT_HELP),
+    lake: str | None = typer.Option(None, "--lake", metavar="URI", help=LAKE_HELP),
+    source: str | None = typer.Option(None, "--source", metavar="api|emulator", help=SOURCE_HELP),
     no_quality: bool = typer.Option(
         False, "--no-quality", help="Skip the data-quality checks after loading."
     ),
     collection: str | None = typer.Option(
-        None, "--collection", "-c", help="Backfill this named collection from the collections file."
+        None,
+        "--collection",
+        "-c",
+        metavar="NAME",
+        help="Backfill this named collection from the collections file.",
     ),
-    config: str | None = typer.Option(None, "--config", help=CONFIG_HELP),
+    config: str | None = typer.Option(None, "--config", metavar="FILE", help=CONFIG_HELP),
+    max_posts: int | None = typer.Option(None, "--max-posts", min=1, metavar="N", help=MAX_POSTS_HELP),
+    dry_run: bool = typer.Option(False, "--dry-run", help=DRY_RUN_HELP),
     fmt: str = format_option("the backfill summary"),
 ) -> None:
     """Fetch a time range window by window; windows already complete are skipped."""
@@ -145,9 +177,14 @@ def backfill(
     settings = load_settings(lake=lake)
     landed.lake = settings.lake
     chosen = pipeline.resolve_source(settings, source)
-    start_at, end_at = pipeline.parse_time(start, "--start"), pipeline.parse_time(end, "--end")
+    start_at, end_at = parse_time(start, "--start"), parse_time(end, "--end")
     if start_at is None or end_at is None or start_at >= end_at:
         raise ConfigError("--start must be before --end")
+    if dry_run:
+        names = [collection] if collection else None
+        every_delta = parse_every(every)
+        _dry_run(settings, chosen, query, names, config, start, end, every_delta, endpoint, max_posts, fmt)
+        return
     if collection:
         from twitter_pipeline.cli import collections_cmd
 
@@ -161,11 +198,12 @@ def backfill(
             end=end_at,
             every=parse_every(every),
             quality=not no_quality,
+            max_posts=max_posts,
             fmt=fmt,
         )
         return
     windows = split_windows(start_at, end_at, parse_every(every))
-    totals = {"windows": len(windows), "skipped": 0, "pages": 0, "posts": 0, "errors": 0}
+    totals: dict[str, Any] = {"windows": len(windows), "skipped": 0, "pages": 0, "posts": 0, "errors": 0}
     with window_progress() as progress:
         task = progress.add_task("backfill", total=len(windows), posts=0, status="")
 
@@ -174,7 +212,7 @@ def backfill(
             totals["pages"] += summary.pages if not summary.skipped else 0
             totals["posts"] += summary.posts if not summary.skipped else 0
             totals["errors"] += summary.errors
-            landed.update(windows=progress.tasks[0].completed + 1)
+            landed.update(windows=int(progress.tasks[0].completed) + 1)
             progress.update(task, advance=1, posts=totals["posts"], status=f"{window_end:%Y-%m-%d %H:%M}")
 
         pipeline.backfill(
@@ -187,6 +225,7 @@ def backfill(
             source=chosen,
             quality=not no_quality,
             on_window=on_window,
+            max_posts=max_posts,
             on_wait=lambda s, u=None, r="": show_wait(lambda t: progress.update(task, status=t), s, u, r),
         )
     totals["lake"] = settings.lake
@@ -201,7 +240,7 @@ def import_(
     files: list[Path] = typer.Argument(
         ..., metavar="FILE", help="twarc2 JSONL archives (.jsonl, .jsonl.gz) or single-page .json files."
     ),
-    lake: str | None = typer.Option(None, "--lake", help=LAKE_HELP),
+    lake: str | None = typer.Option(None, "--lake", metavar="URI", help=LAKE_HELP),
     no_quality: bool = typer.Option(
         False, "--no-quality", help="Skip the data-quality checks after loading."
     ),
@@ -222,6 +261,46 @@ def import_(
 
         summary = pipeline.import_files(settings, files, on_progress=on_progress, quality=not no_quality)
     _print_summary(summary, fmt)
+
+
+def _dry_run(
+    settings: Any,
+    source: str,
+    query: str | None,
+    collections: list[str] | None,
+    config: str | None,
+    start: str | None,
+    end: str | None,
+    every: timedelta | None,
+    endpoint: str,
+    max_posts: int | None,
+    fmt: str = "table",
+) -> None:
+    """What the run would read, per query or collection; nothing is fetched and the lake is not written."""
+    from twitter_pipeline import cost
+    from twitter_pipeline.cli.estimate_cmd import show
+
+    options: dict[str, Any] = {"start": start, "end": end, "every": every, "source": source}
+    options.update(max_posts=max_posts, polling=not (start or end))
+    estimates: list[Any] = []
+    if collections:
+        from twitter_pipeline.collections import load_collections
+
+        loaded = load_collections(config)
+        for name in dict.fromkeys(collections):
+            item = loaded.get(name)
+            if item.kind != "search":
+                err_console.print(f"collection {name}: account timelines cannot be counted (set max_posts)")
+                continue
+            estimates.append(cost.estimate(settings, collection=item, **{**options, "polling": False}))
+    else:
+        estimates.append(cost.estimate(settings, query=query, endpoint=endpoint, **options))
+    if fmt == "json":
+        print_json({"dry_run": True, "estimates": [e.to_dict() for e in estimates]})
+        return
+    for found in estimates:
+        show(found)
+    out_console.print("dry run: no post was fetched")
 
 
 def parse_every(text: str) -> timedelta:
@@ -266,7 +345,10 @@ def _print_summary(summary: RunSummary, fmt: str = "table") -> None:
         "pages": summary.pages,
         "posts": summary.posts,
         "users": summary.users,
-        "api errors": summary.errors,
+        "api errors": api_errors_text(summary.errors, summary.table_rows),
+        "posts read": f"{summary.posts_read} (estimate {summary.posts_estimated})"
+        if summary.posts_estimated is not None
+        else summary.posts_read,
         "seconds": summary.seconds,
         "complete": "yes" if summary.complete else "no (run again to continue)",
         "lake": summary.lake,

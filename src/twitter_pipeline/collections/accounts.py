@@ -18,8 +18,8 @@ import pyarrow.compute as pc
 
 from twitter_pipeline.errors import StorageError
 from twitter_pipeline.extract.client import XApiClient
-from twitter_pipeline.extract.pages import PageRequest, RawPage
 from twitter_pipeline.load import read_table
+from twitter_pipeline.raw.pages import PageRequest, RawPage
 from twitter_pipeline.raw.zone import RawZone
 from twitter_pipeline.storage import LakeStorage
 

@@ -25,10 +25,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
+from croniter import croniter
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 from twitter_pipeline.errors import ConfigError
 from twitter_pipeline.extract.fields import field_sets
+from twitter_pipeline.spec import SEARCH_MAX_RESULTS, TIMELINE_MAX_RESULTS
 
 COLLECTIONS_ENV = "TWITTER_PIPELINE_COLLECTIONS"
 DEFAULT_COLLECTIONS_FILE = "collections.toml"
@@ -55,19 +57,14 @@ def parse_duration(text: str, name: str = "lookback") -> timedelta:
 
 
 def validate_schedule(text: str) -> str:
-    """A preset (@hourly, @daily…) or a five-field cron expression; croniter checks it when installed."""
+    """A preset (@hourly, @daily…) or a five-field cron expression that croniter accepts."""
     value = " ".join(text.split())
     if value in SCHEDULE_PRESETS:
         return value
     parts = value.split(" ")
     ok = len(parts) == 5 and all(_CRON_FIELD.match(p) for p in parts)
     if ok:
-        try:
-            from croniter import croniter
-        except ImportError:  # pragma: no cover - croniter comes with the airflow extra
-            croniter = None
-        if croniter is not None:
-            ok = bool(croniter.is_valid(value))
+        ok = bool(croniter.is_valid(value))
     if not ok:
         raise ValueError(
             f"schedule {text!r} is not a cron expression: use a preset ({', '.join(SCHEDULE_PRESETS)}) "
@@ -179,11 +176,11 @@ class Collection(BaseModel):
                 raise ValueError(f"endpoint {self.endpoint!r} is not a search endpoint: use recent or all")
             if self.exclude:
                 raise ValueError("exclude applies to accounts only: in a query write -is:retweet -is:reply")
-            low, high = (10, 500) if self.endpoint == "all" else (10, 100)
+            low, high = SEARCH_MAX_RESULTS[self.endpoint or "recent"]
         else:
             if self.endpoint not in (None, TIMELINE_ENDPOINT):
                 raise ValueError(f"endpoint {self.endpoint!r} does not apply to accounts: use timeline")
-            low, high = 5, 100
+            low, high = TIMELINE_MAX_RESULTS
         if self.max_posts is not None and self.max_posts < 1:
             raise ValueError(f"max_posts={self.max_posts} must be at least 1 (or leave it out: no budget)")
         if self.max_results is not None and not low <= self.max_results <= high:

@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from twitter_pipeline.extract.pages import RawPage
 from twitter_pipeline.load import read_table
+from twitter_pipeline.raw.pages import RawPage
 from twitter_pipeline.storage import LakeStorage
 from twitter_pipeline.transform.schema import TIMESTAMP, ColumnDoc, TableSpec
 

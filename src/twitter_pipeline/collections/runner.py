@@ -46,13 +46,13 @@ from twitter_pipeline.engine.units import (
     window_lease_name,
 )
 from twitter_pipeline.engine.work import Extraction, OnProgress
-from twitter_pipeline.errors import PipelineError
+from twitter_pipeline.errors import PipelineError, one_line
 from twitter_pipeline.extract.checkpointed import OnPage, new_run_id
 from twitter_pipeline.extract.client import SEARCH_NAMES, XApiClient, format_time
-from twitter_pipeline.extract.pages import RawPage
 from twitter_pipeline.extract.state import Checkpoint, Window, newer_id
 from twitter_pipeline.extract.window import SearchRequest, extract_window, resolve_window
 from twitter_pipeline.logs import event
+from twitter_pipeline.raw.pages import RawPage
 from twitter_pipeline.raw.zone import RawZone
 from twitter_pipeline.settings import Settings
 from twitter_pipeline.storage import LakeStorage
@@ -302,7 +302,12 @@ class CollectionUnit:
         if combined.skipped:
             combined.notes.append(ALREADY_COMPLETE)
         commits = [p.commit for p in self._landed if p.commit is not None]
-        combined.commit = lambda: [commit() for commit in commits] and None
+
+        def commit_all() -> None:
+            for commit in commits:
+                commit()
+
+        combined.commit = commit_all
         return combined
 
     # -- load --------------------------------------------------------------------------------------
@@ -310,7 +315,7 @@ class CollectionUnit:
         from twitter_pipeline.transform import DEFAULT_PAGES_PER_BATCH, pages_to_tables
 
         builder = MembershipBuilder(self.collection.name, self.collection.kind, extraction.run_id)
-        lookup_keys = list(extraction.metadata.get("lookup_keys") or [])  # type: ignore[call-overload]
+        lookup_keys = list(extraction.metadata.get("lookup_keys") or [])
         if lookup_keys:
             yield pages_to_tables([lookup_page_as_users(p) for p in self.raw.read_many(lookup_keys)])
         keys = iter(extraction.raw_keys)
@@ -363,6 +368,7 @@ def run_collection(
     on_wait: Callable[..., None] | None = None,
     now: datetime | None = None,
     max_posts: int | None = None,
+    guard: Any = None,
 ) -> CollectionRunSummary:
     """Extract and load one collection through the run engine; raises `PipelineError` after recording it.
 
@@ -384,21 +390,22 @@ def run_collection(
             unit = CollectionUnit(
                 storage, api, chosen, collection, summary, start_at, end_at, max_pages, force, now
             )
-            guard = build_guard(
-                storage,
-                settings,
-                max_posts=max_posts,
-                collection=collection.name,
-                collection_max=collection.max_posts,
-            )
-            add_project_cap(guard, api)
+            if guard is None:
+                guard = build_guard(
+                    storage,
+                    settings,
+                    max_posts=max_posts,
+                    collection=collection.name,
+                    collection_max=collection.max_posts,
+                )
+                add_project_cap(guard, api)
             outcome = run_unit(storage, unit, quality=quality, on_progress=on_progress, guard=guard)
     except Exception as exc:
-        state.write_record(last_run_at=_now(), last_status=FAILED, last_error=_one_line(exc))
+        state.write_record(last_run_at=_now(), last_status=FAILED, last_error=one_line(exc))
         raise
     extraction = outcome.extraction
     summary.run_id = extraction.run_id
-    summary.pages = len(extraction.raw_keys) + len(extraction.metadata.get("lookup_keys") or [])  # type: ignore[arg-type]
+    summary.pages = len(extraction.raw_keys) + len(extraction.metadata.get("lookup_keys") or [])
     summary.posts, summary.errors = extraction.posts, extraction.errors + len(summary.missing)
     summary.newest_id, summary.complete = extraction.newest_id, extraction.complete
     summary.table_rows, summary.quality = outcome.table_rows, outcome.quality
@@ -468,7 +475,7 @@ def run_collection_isolated(
             collection.name,
             collection.kind,
             status=FAILED,
-            error=_one_line(exc),
+            error=one_line(exc),
             lake=settings.lake,
             complete=False,
             seconds=round(time.monotonic() - started, 2),
@@ -509,11 +516,22 @@ def backfill_collection(
     **options: Any,
 ) -> list[CollectionRunSummary]:
     """Run the collection window by window over [start, end); complete windows are skipped."""
+    from twitter_pipeline.budget.limits import add_project_cap, build_guard
     from twitter_pipeline.extract.window import split_windows
 
     source = pipeline.resolve_source(settings, options.pop("source", None))
     summaries = []
     with _client(settings, source, None, options.pop("on_wait", None)) as api:
+        # One budget for the whole backfill, as `pipeline.backfill` has.
+        guard = build_guard(
+            pipeline.lake_for_source(settings, source),
+            settings,
+            max_posts=options.pop("max_posts", None),
+            collection=collection.name,
+            collection_max=collection.max_posts,
+        )
+        add_project_cap(guard, api)
+        options["guard"] = guard
         for window_start, window_end in split_windows(start, end, every):
             summary = run_collection(
                 settings, collection, source=source, start=window_start, end=window_end, client=api, **options
@@ -526,8 +544,3 @@ def backfill_collection(
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__

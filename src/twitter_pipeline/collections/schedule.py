@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from croniter import croniter
+
 from twitter_pipeline.collections.config import Collection, CollectionsConfig
-from twitter_pipeline.errors import ConfigError
 
 _PRESETS = {
     "@hourly": "0 * * * *",
@@ -23,12 +24,6 @@ _PRESETS = {
 
 def is_due(collection: Collection, start: datetime, end: datetime) -> bool:
     """True when the collection's schedule fires at a time t with start < t <= end (UTC)."""
-    try:
-        from croniter import croniter
-    except ImportError:  # pragma: no cover - croniter comes with the airflow extra
-        raise ConfigError(
-            "collection schedules need croniter: pip install 'twitter-pipeline[airflow]'"
-        ) from None
     start, end = start.astimezone(UTC), end.astimezone(UTC)
     fire = croniter(_PRESETS.get(collection.schedule, collection.schedule), start).get_next(datetime)
     return fire <= end

@@ -157,10 +157,10 @@ LAST_NAMES: tuple[str, ...] = (
 NAME_EXTRAS: tuple[str, ...] = ("", "", "", " 🌍", " | data", " ✨", " (she/her)", " 🐍")
 
 BIOS: tuple[str, ...] = (
-    "Data engineer. Pipelines, Python, coffee.",
-    "Researcher in computational social science 📊",
-    "Open source maintainer. Opinions are my own.",
-    "Journalist covering tech and climate.",
+    "Data engineer. Pipelines, #Python, coffee.",
+    "Researcher in computational social science 📊 https://t.co/R3s34rchMe",
+    "Open source maintainer @ApacheAirflow. Opinions are my own.",
+    "Journalist covering #tech and #climate. Long $TSLA jokes.",
     "Football, music and bad puns ⚽🎶",
     "Ingeniera de datos en Madrid 🇪🇸",
     "Développeur Python, Lyon.",
@@ -169,6 +169,9 @@ BIOS: tuple[str, ...] = (
     "مهندس بيانات",
     "",
 )
+
+# Cashtags some posts end with (entities.cashtags).
+CASHTAGS: tuple[str, ...] = ("TSLA", "NVDA", "AAPL", "MSFT", "BTC")
 
 LOCATIONS: tuple[str, ...] = (
     "Berlin, Germany", "Madrid", "Paris, France", "Tokyo", "São Paulo, Brasil", "New York, NY",

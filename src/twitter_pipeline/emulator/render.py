@@ -6,11 +6,12 @@ Two spellings: requests using 2.167 names (`post.fields`, `referenced_posts`, â€
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from twitter_pipeline.emulator import constants as c
-from twitter_pipeline.emulator.world import RETWEET, World, WorldPost, WorldUser, iso_ms
+from twitter_pipeline.emulator.world import RETWEET, World, WorldPost, WorldUser, iso_ms, mix64
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,43 @@ def normalise_tweet_fields(values: list[str]) -> frozenset[str]:
 
 def normalise_expansions(values: list[str]) -> frozenset[str]:
     return frozenset(_V167_TO_V159_EXPANSIONS.get(v, v) for v in values)
+
+
+_BIO_ENTITY = re.compile(
+    r"(?P<hashtags>#\w+)|(?P<mentions>@\w+)|(?P<cashtags>\$[A-Z]{1,6})|(?P<urls>https://t\.co/\w+)"
+)
+
+
+def profile_entities(u: WorldUser) -> dict[str, Any]:
+    """A user's ``entities``: the profile URL expanded, and what the bio mentions (offsets in code points)."""
+    out: dict[str, Any] = {}
+    if u.url:
+        expanded = f"https://{u.username.lower()}.example.com"
+        out["url"] = {
+            "urls": [
+                {"start": 0, "end": len(u.url), "url": u.url, "expanded_url": expanded,
+                 "display_url": expanded.removeprefix("https://")}
+            ]
+        }  # fmt: skip
+    found: dict[str, list[dict[str, Any]]] = {}
+    for m in _BIO_ENTITY.finditer(u.description):
+        kind, text = m.lastgroup or "", m.group()
+        entity: dict[str, Any] = {"start": m.start(), "end": m.end()}
+        if kind in ("hashtags", "cashtags"):
+            entity["tag"] = text[1:]
+        elif kind == "mentions":
+            entity["username"] = text[1:]
+        else:
+            expanded = f"https://{u.username.lower()}.example.com/about"
+            entity |= {
+                "url": text,
+                "expanded_url": expanded,
+                "display_url": expanded.removeprefix("https://"),
+            }
+        found.setdefault(kind, []).append(entity)
+    if found:
+        out["description"] = found
+    return out
 
 
 def problem_type(name: str, v167: bool) -> str:
@@ -142,6 +180,25 @@ class Renderer:
         user = self.world.users[u]
         if user.id in self._users:
             return
+        # Withheld and suspended accounts: the live API leaves some out of includes, sometimes with no
+        # errors entry (PITFALLS #14); withheld ones are otherwise returned with their `withheld` field.
+        fate = mix64(self.world.seed, user.index, 31) % 3
+        if (user.suspended or user.withheld) and fate == 0:
+            return
+        if user.withheld and fate == 1:
+            self._error(
+                user.id,
+                {
+                    "value": user.id,
+                    "detail": f"User has been withheld: [{user.id}].",
+                    "title": "Forbidden",
+                    "resource_type": "user",
+                    "parameter": parameter,
+                    "resource_id": user.id,
+                    "type": problem_type("resource-unavailable", self.sel.v167),
+                },
+            )
+            return
         if user.suspended:
             self._error(
                 user.username,
@@ -176,7 +233,7 @@ class Renderer:
         f = self.sel.tweet_fields
         v167 = self.sel.v167
         out: dict[str, Any] = {"id": p.id, "text": p.text}
-        out["edit_history_post_ids" if v167 else "edit_history_tweet_ids"] = [p.id]
+        out["edit_history_post_ids" if v167 else "edit_history_tweet_ids"] = p.edit_history or [p.id]
         if "attachments" in f and (p.media or p.poll):
             att: dict[str, Any] = {}
             if p.media:
@@ -196,7 +253,7 @@ class Renderer:
             out["display_text_range"] = [p.display_start, len(p.text)]
         if "edit_controls" in f:
             out["edit_controls"] = {
-                "edits_remaining": 5,
+                "edits_remaining": 5 - (len(p.edit_history) - 1 if p.edit_history else 0),
                 "is_edit_eligible": p.kind != RETWEET and p.poll is None,
                 "editable_until": iso_ms(p.created_ms + 3_600_000),
             }
@@ -208,8 +265,18 @@ class Renderer:
                 ents["mentions"] = p.public_mentions()
             if p.urls:
                 ents["urls"] = p.urls
+            if p.cashtags:
+                ents["cashtags"] = p.cashtags
+            if p.annotations:
+                ents["annotations"] = p.annotations
             if ents:
                 out["entities"] = ents
+        if "note_tweet" in f and p.note_more:
+            # A long post: the note holds the full text; `text` is its first part, so offsets agree.
+            note: dict[str, Any] = {"text": p.text + p.note_more}
+            if "entities" in out:
+                note["entities"] = {k: v for k, v in out["entities"].items() if k != "annotations"}
+            out["note_post" if v167 else "note_tweet"] = note
         if "geo" in f and p.place is not None:
             geo: dict[str, Any] = {"place_id": self.world.place(p.place)["id"]}
             if p.coordinates:
@@ -234,7 +301,7 @@ class Renderer:
         if "source" in f:
             out["source"] = p.source
         if "withheld" in f and p.withheld:
-            out["withheld"] = p.withheld
+            out["withheld"] = {**p.withheld, "scope": "post"} if v167 else p.withheld
         return out
 
     def user_json(self, u: WorldUser) -> dict[str, Any]:
@@ -263,6 +330,10 @@ class Renderer:
             out["verified_type"] = u.verified_type
         if "withheld" in f and u.withheld:
             out["withheld"] = u.withheld
+        if "entities" in f:
+            entities = profile_entities(u)
+            if entities:
+                out["entities"] = entities
         return out
 
     def media_json(self, m: dict[str, Any]) -> dict[str, Any]:

@@ -128,6 +128,10 @@ class WorldPost:
     reply_settings: str = "everyone"
     withheld: dict[str, Any] | None = None
     context_annotations: list[dict[str, Any]] | None = None
+    cashtags: list[dict[str, Any]] = field(default_factory=list)
+    annotations: list[dict[str, Any]] = field(default_factory=list)  # entities.annotations (end inclusive)
+    edit_history: list[str] | None = None  # earlier versions' ids, then this one (edited posts only)
+    note_more: str = ""  # a long post: note_tweet.text is text + note_more (text is its first part)
     display_start: int = 0
     _text_lower: str | None = field(default=None, repr=False, compare=False)
     _words: frozenset[str] | None = field(default=None, repr=False, compare=False)
@@ -346,7 +350,11 @@ class World:
         suspended = rng.random() < 0.01
         protected = not suspended and rng.random() < 0.02
         verified = rng.random() < 0.1
-        withheld = {"country_codes": [rng.choice(txt.WITHHELD_COUNTRIES)]} if rng.random() < 0.01 else None
+        withheld = (
+            {"country_codes": [rng.choice(txt.WITHHELD_COUNTRIES)], "scope": "user"}
+            if rng.random() < 0.01
+            else None
+        )
         return WorldUser(
             index=k,
             id=str(uid),
@@ -521,13 +529,27 @@ class World:
             short = self._add_media(p, bits, rnd)
             parts.append(" ")
             parts.append(short)
-            urls.append({"start": pos + 1, "end": pos + 1 + len(short), "url": short,
-                         "expanded_url": f"https://twitter.com/i/web/status/{p.id}/photo/1",
-                         "display_url": "pic.x.com/" + short[-10:],
-                         "media_key": p.media[0]["media_key"]})  # fmt: skip
+            # As the live API does: one URL entity per photo, all at the same offset, differing in media_key.
+            for item in p.media:
+                urls.append({"start": pos + 1, "end": pos + 1 + len(short), "url": short,
+                             "expanded_url": f"https://twitter.com/i/web/status/{p.id}/photo/1",
+                             "display_url": "pic.x.com/" + short[-10:],
+                             "media_key": item["media_key"]})  # fmt: skip
             pos += 1 + len(short)
         elif p.kind == ORIGINAL and rnd() < 0.03:
             self._add_poll(p, bits)
+        # Extras drawn from their own streams (mix64), so every other byte of the world stays as it was.
+        if mix64(self.seed, i, 21) % 100 < 4 and pos + 7 <= 280:
+            tag = txt.CASHTAGS[mix64(self.seed, i, 22) % len(txt.CASHTAGS)]
+            parts.append(" $" + tag)
+            p.cashtags = [{"start": pos + 1, "end": pos + 2 + len(tag), "tag": tag}]
+            pos += 2 + len(tag)
+        if p.kind == ORIGINAL and mix64(self.seed, i, 26) % 100 < 3:
+            more = txt.SENTENCES[p.lang] if p.lang in txt.SENTENCES else txt.SENTENCES["en"]
+            first = mix64(self.seed, i, 27) % len(more)
+            p.note_more = "".join(" " + more[(first + k) % len(more)] for k in range(12))
+        if p.kind != RETWEET and mix64(self.seed, i, 23) % 100 < 2:
+            p.edit_history = [str(int(p.id) - 1 - mix64(self.seed, i, 24) % 4_000_000), p.id]
         p.text = "".join(parts)
 
         if rnd() < 0.08:
@@ -552,6 +574,7 @@ class World:
             p.withheld = {
                 "copyright": False,
                 "country_codes": sorted(_sample(bits, txt.WITHHELD_COUNTRIES, 2)),
+                "scope": "tweet",
             }
         if any(h["tag"] in _DEMO_TAG_SET for h in p.hashtags) and rnd() < 0.6:
             p.context_annotations = [
@@ -560,6 +583,12 @@ class World:
                                "description": "A grouping of interests and hobbies entities"},
                     "entity": {"id": "898661583827615744", "name": "Data science"},
                 }
+            ]  # fmt: skip
+            tagged = p.hashtags[0]  # the named-entity recogniser's view of the same post (end inclusive)
+            p.annotations = [
+                {"start": tagged["start"] + 1, "end": tagged["end"] - 1,
+                 "probability": round(0.5 + (mix64(self.seed, i, 25) % 5000) / 10_000, 4),
+                 "type": "Other", "normalized_text": tagged["tag"]}
             ]  # fmt: skip
         self.discard(s)
         return p
@@ -587,7 +616,11 @@ class World:
         p.ref_index, p.ref_id = ref, orig.id
         p.mentions = [{"start": 3, "end": 4 + len(orig_author.username), "username": orig_author.username,
                        "id": orig_author.id, "_user": orig.author}]  # fmt: skip
-        for ent_list, target in ((orig.hashtags, p.hashtags), (orig.urls, p.urls)):
+        for ent_list, target in (
+            (orig.hashtags, p.hashtags),
+            (orig.urls, p.urls),
+            (orig.cashtags, p.cashtags),
+        ):
             for ent in ent_list:
                 if ent["start"] >= orig.display_start and ent["end"] + shift <= len(text) - 1:
                     target.append({**ent, "start": ent["start"] + shift, "end": ent["end"] + shift})

@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 
 from twitter_pipeline.errors import InputError
 from twitter_pipeline.extract import archive
-from twitter_pipeline.extract.pages import RawPage
+from twitter_pipeline.raw.pages import RawPage
 from twitter_pipeline.raw.zone import RawZone
 from twitter_pipeline.transform.page_reader import read_pages
 from twitter_pipeline.transform.tables import DEFAULT_PAGES_PER_BATCH, Tables, tables_from_page_table

@@ -23,6 +23,7 @@ import orjson
 
 from twitter_pipeline.errors import PipelineError
 from twitter_pipeline.storage import LakeStorage
+from twitter_pipeline.times import parse_utc
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +140,7 @@ def _is_stale(holder: dict[str, Any]) -> bool:
     if not holder:
         return True
     try:
-        expires = datetime.fromisoformat(str(holder.get("expires_at")))
+        expires = parse_utc(str(holder.get("expires_at")))
     except ValueError:
         return True
     if expires <= datetime.now(UTC):

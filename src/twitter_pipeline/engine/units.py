@@ -7,7 +7,7 @@ files, identified by their contents.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,6 +21,7 @@ from twitter_pipeline.extract.state import Checkpoint, StateStore, Window
 from twitter_pipeline.extract.window import SearchRequest, extract_window, resolve_window
 from twitter_pipeline.raw.zone import RawZone
 from twitter_pipeline.storage import LakeStorage
+from twitter_pipeline.times import parse_utc
 from twitter_pipeline.transform import iter_table_batches
 from twitter_pipeline.transform.schema import TABLES, TableSpec
 
@@ -32,8 +33,7 @@ def parse_iso(text: str | None) -> datetime | None:
     """An ISO time from a state document (as sent to the API) → aware UTC datetime."""
     if not text:
         return None
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+    return parse_utc(text)
 
 
 def window_lease_name(kind: str, source: str, endpoint: str, query: str, window: Window) -> str:
@@ -191,7 +191,7 @@ def estimate_window(client: XApiClient, endpoint: str, query: str, window: Windo
     """The posts the counts endpoint reports for a window; None where counting is not available."""
     import logging
 
-    from twitter_pipeline.errors import ApiError
+    from twitter_pipeline.errors import ApiError, ApiUnreachableError
     from twitter_pipeline.extract.volume import count_posts
 
     try:
@@ -205,6 +205,8 @@ def estimate_window(client: XApiClient, endpoint: str, query: str, window: Windo
             until_id=window.until_id,
             granularity="day",
         )
+    except ApiUnreachableError:
+        raise
     except ApiError as exc:
         logging.getLogger("twitter_pipeline.engine").warning("no estimate (counts failed): %s", exc)
         return None
@@ -246,7 +248,7 @@ class ImportUnit:
 
         self.raw = RawZone(self.storage)
         self.run_id = import_run_id(self.files) if self.files else "import-empty"
-        self._parsed: tuple[str, list[Mapping[str, pa.Table]]] | None = None
+        self._parsed: tuple[str, Sequence[Mapping[str, pa.Table]]] | None = None
 
     @property
     def lease_name(self) -> str:

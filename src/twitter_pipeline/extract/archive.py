@@ -20,7 +20,8 @@ import orjson
 from isal import igzip, isal_zlib
 
 from twitter_pipeline.errors import InputError
-from twitter_pipeline.extract.pages import PageRequest, RawPage
+from twitter_pipeline.raw.pages import PageRequest, RawPage
+from twitter_pipeline.times import parse_utc
 
 if TYPE_CHECKING:
     from twitter_pipeline.raw.zone import RawZone
@@ -42,7 +43,7 @@ def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
                 line = raw.strip()
                 if line:
                     yield number, line
-    except (EOFError, gzip.BadGzipFile, zlib.error, isal_zlib.error) as exc:
+    except (EOFError, gzip.BadGzipFile, zlib.error, isal_zlib.error) as exc:  # type: ignore[misc]  # isal stubs type `error` as an instance
         raise InputError(
             f"{path}: the gzip data is damaged or cut short ({exc}); "
             "re-copy the file or decompress what is left"
@@ -81,11 +82,11 @@ def _check_object(path: Path, number: int, data: object) -> dict:
 
 
 # What each part of a page must be; anything else would fail later, after the page has landed.
-_SHAPES: dict[str, tuple[type, str]] = {
-    "data": (list, "a list of posts"),
-    "errors": (list, "a list of error objects"),
-    "includes": (dict, "an object"),
-    "meta": (dict, "an object"),
+_SHAPES: dict[str, tuple[tuple[type, ...], str]] = {
+    "data": ((list, dict), "a list of posts (or one post object, from a lookup)"),
+    "errors": ((list,), "a list of error objects"),
+    "includes": ((dict,), "an object"),
+    "meta": ((dict,), "an object"),
 }
 
 
@@ -95,18 +96,17 @@ def _json_type(value: object) -> str:
 
 
 def _check_shape(path: Path, number: int, data: dict) -> None:
-    for key, (kind, wanted) in _SHAPES.items():
+    for key, (kinds, wanted) in _SHAPES.items():
         value = data.get(key)
-        if value is None or isinstance(value, kind):
-            continue
-        hint = (
-            "a single-post or single-user lookup? import search or timeline pages"
-            if key == "data" and isinstance(value, dict)
-            else "fix or remove the line"
-        )
-        raise InputError(f"{path}:{number}: `{key}` must be {wanted}, not a JSON {_json_type(value)}; {hint}")
-    for index, post in enumerate(data.get("data") or []):
-        if not isinstance(post, dict) or not isinstance(post.get("id"), str | int) or post.get("id") == "":
+        if value is not None and not isinstance(value, kinds):
+            raise InputError(
+                f"{path}:{number}: `{key}` must be {wanted}, not a JSON {_json_type(value)}; "
+                "fix or remove the line"
+            )
+    posts = data.get("data")
+    for index, post in enumerate([posts] if isinstance(posts, dict) else posts or []):
+        post_id = post.get("id") if isinstance(post, dict) else None
+        if not isinstance(post_id, str | int) or isinstance(post_id, bool) or post_id == "":
             raise InputError(
                 f"{path}:{number}: post {index + 1} in `data` has no id (every post needs one); "
                 "fix or remove the line"
@@ -126,8 +126,7 @@ def _fetched_at(data: dict, fallback: datetime) -> datetime:
     twarc = data.get("__twarc")
     if isinstance(twarc, dict) and isinstance(twarc.get("retrieved_at"), str):
         try:
-            value = datetime.fromisoformat(twarc["retrieved_at"].replace("Z", "+00:00"))
-            return value if value.tzinfo else value.replace(tzinfo=UTC)
+            return parse_utc(twarc["retrieved_at"])
         except ValueError:
             pass
     return fallback
@@ -191,6 +190,8 @@ def scan_archive(path: str | Path, post_ids: set[str] | None = None) -> ScannedF
     if not scanned.lines:
         raise InputError(f"{path}: empty file (no pages in it); check that the export finished")
     scanned.bodies = bodies if single else None
+    if not scanned.lines:
+        raise InputError(f"{path}: empty file (no pages in it); check that the export finished")
     return scanned
 
 
@@ -267,8 +268,15 @@ def page_fetched_at(data: dict, fallback: datetime) -> datetime:
 
 
 def archive_lines(path: Path) -> list[tuple[int, bytes]]:
-    """Every non-blank line of a JSONL archive with its number (bytes, not parsed)."""
-    return list(_lines(path))
+    """Every non-blank line of a JSONL archive with its number (bytes, not parsed).
+
+    A folder, a missing file or a file with no page at all is an `InputError` naming the fix.
+    """
+    _check_file(path)
+    lines = list(_lines(path))
+    if not lines:
+        raise InputError(f"{path}: empty file (no pages in it); check that the export finished")
+    return lines
 
 
 def check_line(path: Path, number: int, line: bytes) -> dict:

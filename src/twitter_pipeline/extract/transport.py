@@ -17,7 +17,7 @@ import httpx
 import orjson
 from tenacity import RetryCallState
 
-from twitter_pipeline.errors import ApiError, AuthError, ConfigError, UsageCapError
+from twitter_pipeline.errors import ApiError, ApiUnreachableError, AuthError, ConfigError, UsageCapError
 from twitter_pipeline.extract.rate_limit import Clock, OnWait, RateLimiter, Sleep
 from twitter_pipeline.extract.retry import (
     ConnectFailure,
@@ -40,7 +40,7 @@ FIRST_CONTACT_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
-class ApiResponse:
+class HttpResponse:
     """A successful response: exact body bytes (a JSON object) plus the headers worth keeping."""
 
     status: int
@@ -83,6 +83,28 @@ def _problem_parameters(problem: Mapping[str, Any]) -> list[str]:
     return sorted(set(names))
 
 
+def _check_token_characters(token: str) -> None:
+    """A header value must be one line of printable ASCII: say so before any request, never echo it.
+
+    Otherwise a pasted line break is retried as a transient failure and a non-ASCII character ends
+    in an encoding traceback.
+    """
+    for index, char in enumerate(token):
+        if 33 <= ord(char) <= 126:
+            continue
+        kind = (
+            "a line break"
+            if char in "\r\n"
+            else "a space or control character"
+            if char.isspace() or ord(char) < 32
+            else "a non-ASCII character"
+        )
+        raise ConfigError(
+            f"X_BEARER_TOKEN contains {kind} (character {index + 1} of {len(token)}): "
+            "copy the token again as one line, without spaces or quotes"
+        )
+
+
 class Transport:
     """GET requests against one base URL with a bearer token, paced and retried."""
 
@@ -106,6 +128,7 @@ class Transport:
         if not token:
             raise AuthError("X_BEARER_TOKEN is not set: export it (or use the local emulator)")
         register_secret(token)  # last line of defence: log records scrub it even if code slips
+        _check_token_characters(token)
         self.base_url = base_url
         self.retry_policy = retry_policy or RetryPolicy()
         self.limiter = RateLimiter(clock=clock, sleep=sleep, on_wait=on_wait, min_interval=min_interval)
@@ -119,6 +142,7 @@ class Transport:
         self._retry_reason = ""
         self._warned_reason = ""
         self._reached = False  # has the host ever answered?
+        self._given_up = False  # a request already gave up on a host that never answered
 
     def __repr__(self) -> str:
         return f"Transport(base_url={self.base_url!r})"
@@ -127,7 +151,7 @@ class Transport:
         self._http.close()
 
     # -- one logical request ------------------------------------------------------------------
-    def get(self, bucket: str, path: str, params: Mapping[str, str]) -> ApiResponse:
+    def get(self, bucket: str, path: str, params: Mapping[str, str]) -> HttpResponse:
         """GET `path` until it succeeds, waiting out rate limits and retrying transient failures."""
         for _ in range(MAX_RATE_LIMIT_RETRIES):
             retrying = build_retrying(
@@ -137,7 +161,8 @@ class Transport:
                 response = retrying(self._send_once, bucket, path, params)
             except ConnectFailure as exc:
                 if not self._reached:
-                    raise ApiError(
+                    self._given_up = True  # later requests (search after counts) try once, not again
+                    raise ApiUnreachableError(
                         f"cannot reach the X API at {self.base_url} ({exc.reason}): check X_API_BASE_URL "
                         "(unset means https://api.x.com) and the network or proxy"
                     ) from None
@@ -158,7 +183,8 @@ class Transport:
         """Stop early on connection failures to a host that has never answered."""
         outcome = state.outcome
         failed_to_connect = outcome is not None and isinstance(outcome.exception(), ConnectFailure)
-        return failed_to_connect and not self._reached and state.attempt_number >= FIRST_CONTACT_ATTEMPTS
+        attempts = 1 if self._given_up else FIRST_CONTACT_ATTEMPTS
+        return failed_to_connect and not self._reached and state.attempt_number >= attempts
 
     def _kept_failing(self, path: str, exc: TransientError) -> ApiError:
         attempts = self.retry_policy.max_attempts
@@ -183,7 +209,7 @@ class Transport:
     def _backoff(self, seconds: float) -> None:
         self.limiter.wait(seconds, f"retrying after {self._retry_reason}")
 
-    def _send_once(self, bucket: str, path: str, params: Mapping[str, str]) -> ApiResponse:
+    def _send_once(self, bucket: str, path: str, params: Mapping[str, str]) -> HttpResponse:
         """One HTTP exchange; transient failures raise `TransientError`, user errors `PipelineError`."""
         self.limiter.before_request(bucket)
         started = time.monotonic()
@@ -222,9 +248,9 @@ class Transport:
         )
         if status == 200:
             self._check_body(body)
-            return ApiResponse(status=status, body=body, headers=headers)
+            return HttpResponse(status=status, body=body, headers=headers)
         if status == 429:
-            return ApiResponse(status=status, body=body, headers=headers)
+            return HttpResponse(status=status, body=body, headers=headers)
         if status in RETRY_STATUSES:
             raise TransientError(f"HTTP {status} {_problem_text(_problem(body), response.reason_phrase)}")
         self._raise_client_error(status, path, body)
@@ -242,7 +268,7 @@ class Transport:
 
     # -- errors the user must fix --------------------------------------------------------------
     @staticmethod
-    def _raise_if_usage_capped(response: ApiResponse) -> None:
+    def _raise_if_usage_capped(response: HttpResponse) -> None:
         problem = _problem(response.body)
         if str(problem.get("type", "")).endswith("/problems/usage-capped"):
             period = problem.get("period") or "unknown period"

@@ -14,8 +14,8 @@ from twitter_pipeline.errors import ConfigError
 from twitter_pipeline.extract.checkpointed import ExtractResult, OnPage, extract_checkpointed
 from twitter_pipeline.extract.checkpointed import new_run_id as new_run_id  # re-exported: older imports
 from twitter_pipeline.extract.client import SEARCH_NAMES, XApiClient, format_time, search_endpoint
-from twitter_pipeline.extract.pages import RawPage
 from twitter_pipeline.extract.state import StateStore, Window
+from twitter_pipeline.raw.pages import RawPage
 from twitter_pipeline.raw.zone import RawZone
 
 

@@ -39,8 +39,15 @@ def evolve_table(storage: LakeStorage, spec: TableSpec, table: DeltaTable) -> De
                 [Field.from_arrow(pa.field(f.name, f.type, nullable=True)) for f in missing]
             )
     except (DeltaError, OSError) as exc:
+        current = _reopen(storage, spec)
+        if all(f.name in pa.schema(current.schema().to_arrow()).names for f in missing):
+            return current  # another loader migrated it first
         raise storage_error(storage, f"migrate table {spec.name!r} to the current schema", exc) from None
     log.warning("migrated table %s: added %s", spec.name, ", ".join(f.name for f in missing))
+    return _reopen(storage, spec)
+
+
+def _reopen(storage: LakeStorage, spec: TableSpec) -> DeltaTable:
     return DeltaTable(table_uri(storage, spec.name), storage_options=storage.delta_storage_options())
 
 

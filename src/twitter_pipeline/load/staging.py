@@ -14,9 +14,8 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from twitter_pipeline.errors import StorageError
+from twitter_pipeline.errors import StorageError, one_line
 from twitter_pipeline.storage import LakeStorage
-from twitter_pipeline.storage.lake_storage import _reason
 
 STAGING_PREFIX = "staging"
 SEQ_COLUMN = "_load_seq"
@@ -109,7 +108,7 @@ class StagingArea:
             )
         except OSError as exc:
             raise StorageError(
-                f"cannot write staging data to {self.storage.location(key)}: {_reason(exc)}; "
+                f"cannot write staging data to {self.storage.location(key)}: {one_line(exc)}; "
                 "check that the lake is reachable and writable, then rerun (the load is idempotent)"
             ) from None
         staged.paths.append(path)

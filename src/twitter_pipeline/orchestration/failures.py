@@ -1,6 +1,6 @@
 """Which pipeline errors Airflow should retry and which should fail the task at once.
 
-A storage outage or a flaky API answer may pass; a bad token, an exhausted monthly cap, bad
+A storage outage or a flaky API answer may pass; a bad token, an exhausted monthly cap, a spent budget, bad
 settings or failed quality checks will not, so retrying them only burns time (and API reads).
 """
 
@@ -11,6 +11,7 @@ from contextlib import contextmanager
 
 from twitter_pipeline.errors import (
     AuthError,
+    BudgetError,
     ConfigError,
     InputError,
     PipelineError,
@@ -20,6 +21,7 @@ from twitter_pipeline.errors import (
 
 NOT_RETRYABLE: tuple[type[PipelineError], ...] = (
     AuthError,
+    BudgetError,
     ConfigError,
     InputError,
     QualityError,

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator
-from datetime import datetime
 
 import orjson
 from isal import igzip, isal_zlib
 
-from twitter_pipeline.extract.pages import PageRequest, RawPage
+from twitter_pipeline.raw.pages import PageRequest, RawPage
 from twitter_pipeline.storage import LakeStorage
+from twitter_pipeline.times import parse_utc
 
 RAW_PREFIX = "raw"
 SUFFIX = ".jsonl.gz"
@@ -43,7 +43,7 @@ def encode_page(page: RawPage) -> bytes:
 def decode_page(blob: bytes, source: str | None = None) -> RawPage:
     try:
         data = igzip.decompress(blob)
-    except (EOFError, isal_zlib.error) as exc:
+    except (EOFError, isal_zlib.error) as exc:  # type: ignore[misc]  # isal stubs type `error` as an instance
         raise ValueError(f"raw page is not complete gzip data ({exc})") from None
     head, _, body = data.partition(b"\n")
     envelope = orjson.loads(head)
@@ -52,7 +52,7 @@ def decode_page(blob: bytes, source: str | None = None) -> RawPage:
     return RawPage(
         request=PageRequest.from_dict(envelope["request"]),
         body=body,
-        fetched_at=datetime.fromisoformat(envelope["fetched_at"]),
+        fetched_at=parse_utc(envelope["fetched_at"]),
         status=int(envelope.get("status", 200)),
         source=source,
     )

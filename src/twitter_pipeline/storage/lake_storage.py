@@ -12,6 +12,7 @@ loss would take away.
 
 from __future__ import annotations
 
+import builtins
 import ctypes
 import ctypes.util
 import functools
@@ -24,10 +25,15 @@ from typing import Any
 
 import pyarrow.fs as pafs
 
-from twitter_pipeline.errors import NoLakeError, StorageError
+from twitter_pipeline.errors import NoLakeError, StorageError, one_line
+from twitter_pipeline.settings import DEFAULT_STORAGE_TIMEOUT, load_storage_settings
+from twitter_pipeline.storage.files import TEMP_MARK, temp_path, write_atomic
+
+# Where the Delta tables live in a lake: <lake>/tables/<table>
+TABLES_PREFIX = "tables"
 
 # Top-level entries only a lake has: what tells a lake from any other folder.
-LAKE_ENTRIES = frozenset({"raw", "tables", "state", "_runs", "_source.json", "_leases", "staging"})
+LAKE_ENTRIES = frozenset({"raw", TABLES_PREFIX, "state", "_runs", "_source.json", "_leases", "staging"})
 
 SYNCFS_FROM_FILES = 16  # pending files from which one filesystem sync beats an fsync per file
 
@@ -37,7 +43,7 @@ class LakeStorage:
 
     def __init__(self, uri: str, *, timeout_s: float | None = None) -> None:
         uri = (uri or "").strip()
-        self.timeout_s = timeout_s if timeout_s is not None else _timeout_from_env()
+        self.timeout_s = timeout_s if timeout_s is not None else load_storage_settings().storage_timeout
         if not uri:
             raise StorageError("the lake location is empty: set TWITTER_PIPELINE_LAKE or pass --lake")
         self.uri = uri.rstrip("/") if uri.startswith("s3://") else uri
@@ -122,18 +128,12 @@ class LakeStorage:
             if durable:
                 self.make_durable()
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-            tmp = f"{path}.tmp-{uuid.uuid4().hex}"
-            with open(tmp, "wb") as fh:
-                fh.write(data)
-                if durable:
-                    fh.flush()
-                    os.fsync(fh.fileno())
-            os.replace(tmp, path)
+            write_atomic(Path(path), data, durable=durable)
             if not durable:
                 self._unsynced.append(path)
         except OSError as exc:
             raise StorageError(
-                f"cannot write {self.location(key)}: {_reason(exc)}; check the lake location and permissions"
+                f"cannot write {self.location(key)}: {one_line(exc)}; check the lake location and permissions"
             ) from None
 
     def make_durable(self) -> None:
@@ -154,7 +154,7 @@ class LakeStorage:
                     _fsync_path(folder)
         except OSError as exc:
             self._unsynced = pending + self._unsynced
-            raise StorageError(f"cannot sync {self.location()}: {_reason(exc)}") from None
+            raise StorageError(f"cannot sync {self.location()}: {one_line(exc)}") from None
 
     def create_exclusive(self, key: str, data: bytes) -> bool:
         """Create an object only if the key is free; False when it already exists.
@@ -169,7 +169,7 @@ class LakeStorage:
                 return _s3_put_if_absent(self.uri, path, data, self.timeout_s)
             self.make_durable()
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-            tmp = f"{path}.tmp-{uuid.uuid4().hex}"
+            tmp = temp_path(Path(path))
             with open(tmp, "wb") as fh:
                 fh.write(data)
                 fh.flush()
@@ -183,7 +183,7 @@ class LakeStorage:
             return True
         except OSError as exc:
             raise StorageError(
-                f"cannot write {self.location(key)}: {_reason(exc)}; check the lake location and permissions"
+                f"cannot write {self.location(key)}: {one_line(exc)}; check the lake location and permissions"
             ) from None
 
     def read_bytes(self, key: str) -> bytes:
@@ -193,13 +193,13 @@ class LakeStorage:
         except FileNotFoundError:
             raise
         except OSError as exc:
-            raise StorageError(f"cannot read {self.location(key)}: {_reason(exc)}") from None
+            raise StorageError(f"cannot read {self.location(key)}: {one_line(exc)}") from None
 
     def exists(self, key: str) -> bool:
         try:
             return self._fs.get_file_info(self._path(key)).type != pafs.FileType.NotFound
         except OSError as exc:
-            raise StorageError(f"cannot reach {self.location(key)}: {_reason(exc)}") from None
+            raise StorageError(f"cannot reach {self.location(key)}: {one_line(exc)}") from None
 
     def delete(self, key: str) -> None:
         try:
@@ -207,7 +207,7 @@ class LakeStorage:
         except FileNotFoundError:
             pass
         except OSError as exc:
-            raise StorageError(f"cannot delete {self.location(key)}: {_reason(exc)}") from None
+            raise StorageError(f"cannot delete {self.location(key)}: {one_line(exc)}") from None
 
     def delete_prefix(self, prefix: str) -> None:
         """Remove everything under a prefix (staging cleanup); a missing prefix is fine."""
@@ -219,7 +219,7 @@ class LakeStorage:
         except FileNotFoundError:
             pass
         except OSError as exc:
-            raise StorageError(f"cannot delete {self.location(prefix)}: {_reason(exc)}") from None
+            raise StorageError(f"cannot delete {self.location(prefix)}: {one_line(exc)}") from None
 
     def list(self, prefix: str) -> Iterator[str]:
         """Keys under a prefix, sorted, relative to the lake root (missing prefix → nothing)."""
@@ -227,10 +227,10 @@ class LakeStorage:
         try:
             infos = self._fs.get_file_info(selector)
         except OSError as exc:
-            raise StorageError(f"cannot list {self.location(prefix)}: {_reason(exc)}") from None
+            raise StorageError(f"cannot list {self.location(prefix)}: {one_line(exc)}") from None
         start = len(self._root) + 1
         keys = [info.path[start:] for info in infos if info.type == pafs.FileType.File]
-        yield from sorted(k for k in keys if ".tmp-" not in k)
+        yield from sorted(k for k in keys if TEMP_MARK not in k)
 
     def check_is_lake(self, *, missing_ok: bool = False) -> None:
         """Fail with `NoLakeError` unless the root is a lake (or an empty folder, a lake to be).
@@ -246,7 +246,7 @@ class LakeStorage:
             selector = pafs.FileSelector(self._root, recursive=False, allow_not_found=True)
             names = {info.base_name for info in self._fs.get_file_info(selector)}
         except OSError as exc:
-            raise StorageError(f"cannot reach {where}: {_reason(exc)}") from None
+            raise StorageError(f"cannot reach {where}: {one_line(exc)}") from None
         if not names and (root.type == pafs.FileType.NotFound or self.is_s3):
             if missing_ok:
                 return
@@ -259,7 +259,7 @@ class LakeStorage:
                 f"{where} is not a lake (no raw/ or tables/ inside): check --lake (or TWITTER_PIPELINE_LAKE)"
             )
 
-    def list_dirs(self, prefix: str) -> list[str]:
+    def list_dirs(self, prefix: str) -> builtins.list[str]:  # `list` is a method here
         """Names of the folders directly under a prefix, sorted (one delimiter listing on S3).
 
         Lets callers narrow a listing (a date, a run, a table) instead of walking every object.
@@ -268,7 +268,7 @@ class LakeStorage:
         try:
             infos = self._fs.get_file_info(selector)
         except OSError as exc:
-            raise StorageError(f"cannot list {self.location(prefix)}: {_reason(exc)}") from None
+            raise StorageError(f"cannot list {self.location(prefix)}: {one_line(exc)}") from None
         return sorted(info.base_name for info in infos if info.type == pafs.FileType.Directory)
 
     def check_writable(self) -> None:
@@ -320,16 +320,7 @@ def _region() -> str | None:
     return (os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "").strip() or None
 
 
-def _timeout_from_env() -> float:
-    """Seconds before a storage call gives up (``TWITTER_PIPELINE_STORAGE_TIMEOUT``, default 60)."""
-    raw = (os.environ.get("TWITTER_PIPELINE_STORAGE_TIMEOUT") or "").strip()
-    try:
-        return max(1.0, float(raw)) if raw else 60.0
-    except ValueError:
-        return 60.0
-
-
-def _s3_filesystem(uri: str, timeout_s: float = 60.0) -> tuple[pafs.FileSystem, str]:
+def _s3_filesystem(uri: str, timeout_s: float = DEFAULT_STORAGE_TIMEOUT) -> tuple[pafs.FileSystem, str]:
     """pyarrow's S3 filesystem with the standard AWS chain and ``AWS_ENDPOINT_URL`` honoured."""
     rest = uri[len("s3://") :]
     if not rest.split("/", 1)[0]:
@@ -350,7 +341,7 @@ def _s3_filesystem(uri: str, timeout_s: float = 60.0) -> tuple[pafs.FileSystem, 
     try:
         fs = pafs.S3FileSystem(**kwargs)
     except (OSError, ValueError) as exc:
-        raise StorageError(f"cannot open {uri}: {_reason(exc)}") from None
+        raise StorageError(f"cannot open {uri}: {one_line(exc)}") from None
     return fs, rest.rstrip("/")
 
 
@@ -376,9 +367,3 @@ def _s3_put_if_absent(uri: str, path: str, data: bytes, timeout_s: float) -> boo
     except BotoCoreError as exc:
         raise OSError(str(exc)) from None
     return True
-
-
-def _reason(exc: BaseException) -> str:
-    """First line of an OS/Arrow error, so messages stay on one line."""
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__

@@ -23,8 +23,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
-from twitter_pipeline.errors import InputError
-from twitter_pipeline.extract.pages import RawPage
+from twitter_pipeline.errors import InputError, one_line
+from twitter_pipeline.raw.pages import RawPage
 from twitter_pipeline.transform import api_read_schema
 from twitter_pipeline.transform.schema import TIMESTAMP
 
@@ -49,11 +49,6 @@ def describe_page(page: RawPage, index: int) -> str:
         f"page {index + 1} of the batch (endpoint {page.request.endpoint}, "
         f"fetched {page.fetched_at.isoformat()})"
     )
-
-
-def _one_line(err: Exception) -> str:
-    text = str(err).strip().splitlines()
-    return text[0] if text else type(err).__name__
 
 
 def _single_line(body: bytes) -> bytes:
@@ -83,7 +78,7 @@ def _normalized_body(page: RawPage, index: int) -> bytes:
         payload = orjson.loads(page.body)
     except orjson.JSONDecodeError as err:
         raise InputError(
-            f"{describe_page(page, index)} is not valid JSON ({_one_line(err)}): "
+            f"{describe_page(page, index)} is not valid JSON ({one_line(err)}): "
             "re-fetch the window or remove the truncated file"
         ) from None
     if not isinstance(payload, dict):

@@ -1,4 +1,4 @@
-"""The unit that flows from extract to the raw zone: one API response page, exactly as received."""
+"""One API response page exactly as received: what extract lands, the raw zone keeps and transform reads."""
 
 from __future__ import annotations
 
