@@ -27,16 +27,17 @@ collection schedule).
 
 from __future__ import annotations
 
-import os
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from airflow.sdk import CronDataIntervalTimetable, dag, get_current_context, task
 
-# Parse-time code stays cheap: environment reads only; the config is read inside the tasks.
-SCHEDULE = os.environ.get("TWITTER_PIPELINE_COLLECTIONS_SCHEDULE", "").strip() or "@hourly"
-START_DATE = datetime.fromisoformat(
-    os.environ.get("TWITTER_PIPELINE_START_DATE", "").strip() or "2026-01-01"
-).replace(tzinfo=UTC)
+from twitter_pipeline.settings import load_dag_settings
+
+# Parse-time code stays cheap: the environment, read once and validated by the settings; the
+# collections file is read inside the tasks.
+ENV = load_dag_settings()
+SCHEDULE = ENV.collections_schedule
+START_DATE = ENV.start_date
 X_API_POOL = "x_api"
 
 
@@ -66,7 +67,9 @@ def twitter_collections() -> None:
 
         return due(load_collections(), data_interval_start, data_interval_end)
 
-    @task(pool=X_API_POOL, map_index_template="{{ collection_name }}", retries=0)
+    # multiple_outputs=False: a `-> dict` task would otherwise push every key as its own XCom, one
+    # execution-API round trip each from the worker (about 20 per task)
+    @task(pool=X_API_POOL, map_index_template="{{ collection_name }}", retries=0, multiple_outputs=False)
     def collect(name: str) -> dict:
         """Run one collection; failures come back as `status: failed` (the others keep running)."""
         from twitter_pipeline.collections import load_collections, run_collection_isolated
@@ -81,7 +84,7 @@ def twitter_collections() -> None:
         collection = load_collections().get(name)
         return run_collection_isolated(settings, collection).to_dict()
 
-    @task(trigger_rule="all_done")
+    @task(trigger_rule="all_done", multiple_outputs=False)
     def report(names: list[str], summaries: list[dict | None]) -> dict:
         """One line per collection; fail the run naming every collection that failed."""
         from airflow.sdk.exceptions import AirflowFailException

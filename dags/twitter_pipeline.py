@@ -43,21 +43,21 @@ two runs of the same window from working at once; retries back off exponentially
 
 from __future__ import annotations
 
-import os
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from airflow.sdk import Asset, CronDataIntervalTimetable, dag, task
 
-from twitter_pipeline.orchestration.assets import ASSET_GROUP, TWEETS_ASSET_NAME, lake_from_env, table_uri
+from twitter_pipeline.orchestration.assets import ASSET_GROUP, TWEETS_ASSET_NAME, table_uri
+from twitter_pipeline.settings import load_dag_settings
 
-# Parse-time code stays cheap: environment reads only. The package is imported inside the tasks.
-LAKE = lake_from_env()
-SCHEDULE = os.environ.get("TWITTER_PIPELINE_SCHEDULE", "").strip() or "@hourly"
-START_DATE = datetime.fromisoformat(
-    os.environ.get("TWITTER_PIPELINE_START_DATE", "").strip() or "2026-01-01"
-).replace(tzinfo=UTC)
-CATCHUP = os.environ.get("TWITTER_PIPELINE_CATCHUP", "").strip().lower() in ("1", "true", "yes")
-MAX_ACTIVE_RUNS = int(os.environ.get("TWITTER_PIPELINE_MAX_ACTIVE_RUNS", "").strip() or "2")
+# Parse-time code stays cheap: the environment, read once and validated by the settings (a bad value
+# is one import-error line). The rest of the package is imported inside the tasks.
+ENV = load_dag_settings()
+LAKE = ENV.lake
+SCHEDULE = ENV.schedule
+START_DATE = ENV.start_date
+CATCHUP = ENV.catchup
+MAX_ACTIVE_RUNS = ENV.max_active_runs
 X_API_POOL = "x_api"
 
 
@@ -82,7 +82,9 @@ TWEETS_TABLE = Asset(name=TWEETS_ASSET_NAME, uri=table_uri(LAKE, "tweets"), grou
     },
 )
 def twitter_pipeline() -> None:
-    @task(pool=X_API_POOL, execution_timeout=timedelta(minutes=50))
+    # multiple_outputs=False: a `-> dict` task would otherwise push every key as its own XCom, one
+    # execution-API round trip each from the worker (about 20 per task)
+    @task(pool=X_API_POOL, execution_timeout=timedelta(minutes=50), multiple_outputs=False)
     def collect(
         data_interval_start: datetime | None = None, data_interval_end: datetime | None = None
     ) -> dict:
@@ -108,7 +110,7 @@ def twitter_pipeline() -> None:
         bounds = {"start": window.start.isoformat(), "end": window.end.isoformat()}
         return {**summary.to_dict(), **bounds, "endpoint": window.endpoint}
 
-    @task(outlets=[TWEETS_TABLE])
+    @task(outlets=[TWEETS_TABLE], multiple_outputs=False)
     def check_quality(summary: dict, *, outlet_events=None) -> dict:
         """Run and store the quality checks of the loaded window; an error fails the run (no retry)."""
         from twitter_pipeline import pipeline

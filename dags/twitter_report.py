@@ -19,18 +19,18 @@ without Airflow: `twitter-pipeline report --start 2026-11-26 --end 2026-11-27 --
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import Asset, dag, get_current_context, task
 
-from twitter_pipeline.orchestration.assets import ASSET_GROUP, TWEETS_ASSET_NAME, lake_from_env, table_uri
+from twitter_pipeline.orchestration.assets import ASSET_GROUP, TWEETS_ASSET_NAME, table_uri
+from twitter_pipeline.settings import load_dag_settings
 
-# Parse-time code stays cheap: environment reads only. The package is imported inside the task.
-LAKE = lake_from_env()
-START_DATE = datetime.fromisoformat(
-    os.environ.get("TWITTER_PIPELINE_START_DATE", "").strip() or "2026-01-01"
-).replace(tzinfo=UTC)
+# Parse-time code stays cheap: the environment, read once and validated by the settings.
+# The rest of the package is imported inside the task.
+ENV = load_dag_settings()
+LAKE = ENV.lake
+START_DATE = ENV.start_date
 
 
 TWEETS_TABLE = Asset(name=TWEETS_ASSET_NAME, uri=table_uri(LAKE, "tweets"), group=ASSET_GROUP)
@@ -53,7 +53,7 @@ TWEETS_TABLE = Asset(name=TWEETS_ASSET_NAME, uri=table_uri(LAKE, "tweets"), grou
     },
 )
 def twitter_report() -> None:
-    @task
+    @task(multiple_outputs=False)
     def publish_report() -> dict:
         """Render the report for the day the tables changed and store it under <lake>/reports/."""
         from twitter_pipeline.analyze.report import day_of_window, publish_daily_report

@@ -3,5 +3,6 @@
 pytest_plugins: list[str] = [
     "tests.fixtures.emulator",
     "tests.fixtures.postgres",
+    "tests.fixtures.redis",
     "tests.fixtures.s3",
 ]

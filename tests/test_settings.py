@@ -51,3 +51,46 @@ def test_bad_base_url_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("X_API_BASE_URL", "api.x.com")
     with pytest.raises(ConfigError, match=r"^X_API_BASE_URL is invalid"):
         load_settings()
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-5"])
+def test_a_bad_storage_timeout_is_one_line_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path, value: str
+) -> None:
+    """It used to fall back to 60 silently; now every reader (a run, a bare LakeStorage) refuses it."""
+    from twitter_pipeline.storage import LakeStorage
+
+    monkeypatch.setenv("TWITTER_PIPELINE_STORAGE_TIMEOUT", value)
+    with pytest.raises(ConfigError, match=r"^TWITTER_PIPELINE_STORAGE_TIMEOUT is invalid: ") as err:
+        LakeStorage(str(tmp_path))
+    assert "\n" not in str(err.value)
+    with pytest.raises(ConfigError, match="TWITTER_PIPELINE_STORAGE_TIMEOUT"):
+        load_settings()
+
+
+def test_storage_timeout_reaches_the_storage(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    from twitter_pipeline.storage import LakeStorage
+
+    monkeypatch.setenv("TWITTER_PIPELINE_STORAGE_TIMEOUT", "7.5")
+    assert LakeStorage(str(tmp_path)).timeout_s == 7.5
+    assert load_settings().storage_timeout == 7.5
+
+
+def test_dag_settings_read_once_with_defaults_and_one_line_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import UTC, datetime
+
+    from twitter_pipeline.settings import load_dag_settings
+
+    for name in ("SCHEDULE", "START_DATE", "CATCHUP", "MAX_ACTIVE_RUNS", "COLLECTIONS_SCHEDULE"):
+        monkeypatch.delenv(f"TWITTER_PIPELINE_{name}", raising=False)
+    monkeypatch.setenv("TWITTER_PIPELINE_LAKE", "  ")  # blank means the default, never "/"
+    env = load_dag_settings()
+    assert (env.lake, env.schedule, env.catchup, env.max_active_runs) == (DEFAULT_LAKE, "@hourly", False, 2)
+    assert env.start_date == datetime(2026, 1, 1, tzinfo=UTC)
+    monkeypatch.setenv("TWITTER_PIPELINE_START_DATE", "2026-02-01")
+    monkeypatch.setenv("TWITTER_PIPELINE_CATCHUP", "true")
+    env = load_dag_settings()
+    assert env.start_date == datetime(2026, 2, 1, tzinfo=UTC) and env.catchup
+    monkeypatch.setenv("TWITTER_PIPELINE_MAX_ACTIVE_RUNS", "many")
+    with pytest.raises(ConfigError, match=r"^TWITTER_PIPELINE_MAX_ACTIVE_RUNS is invalid: [^\n]*$"):
+        load_dag_settings()

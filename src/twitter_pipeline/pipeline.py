@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from twitter_pipeline.engine.work import OnProgress
 from twitter_pipeline.errors import ConfigError
@@ -24,6 +24,9 @@ from twitter_pipeline.logs import event, register_secret
 from twitter_pipeline.settings import DEFAULT_LAKE, Settings
 from twitter_pipeline.storage import LakeStorage
 from twitter_pipeline.times import parse_time
+
+if TYPE_CHECKING:  # the engine loads the heavy stack: imported when a run starts
+    from twitter_pipeline.engine.run import UnitOutcome
 
 logger = logging.getLogger("twitter_pipeline.pipeline")
 
@@ -302,7 +305,7 @@ def _run_search(
     return summarize(outcome, search.source, storage.uri)
 
 
-def summarize(outcome: Any, source: str, lake: str) -> RunSummary:
+def summarize(outcome: UnitOutcome, source: str, lake: str) -> RunSummary:
     """A `UnitOutcome` as the run summary the CLI prints and Airflow logs."""
     extraction = outcome.extraction
     summary = RunSummary(run_id=extraction.run_id, source=source, lake=lake)

@@ -25,7 +25,7 @@ EXPECTED_IN_RESULTS = (
     "| transform (breakdown) | bare orjson parse |",
     "ours / bare parse (time)",
     "pipeline peak RSS (quality on)",
-    "big lake / near-empty lake (time)",
+    "big lake / near-empty lake (CPU time)",
     "share of the allowed request rate used",
     "| report |",
 )

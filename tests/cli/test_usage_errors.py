@@ -63,3 +63,12 @@ def test_no_arguments_prints_help_and_exits_2(cmd: list[str]) -> None:
 def test_help_exits_0() -> None:
     done = _run(CLI, ["run", "--help"])
     assert done.returncode == 0 and "--max-pages" in done.stdout
+
+
+def test_bad_storage_timeout_is_one_line(cli) -> None:
+    result = cli("sql", "SELECT 1", env={**clean_env(), "TWITTER_PIPELINE_STORAGE_TIMEOUT": "soon"})
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: TWITTER_PIPELINE_STORAGE_TIMEOUT is invalid: Input should be a valid number, "
+        "unable to parse string as a number"
+    ]

@@ -108,7 +108,15 @@ _HEAVY = (
     "duckdb",
     "matplotlib",
 )  # (airflow.sdk itself loads httpx, pydantic)
-_LIGHT = ("twitter_pipeline", "twitter_pipeline.orchestration", "twitter_pipeline.orchestration.assets")
+# the settings read the environment once at parse time (pydantic: airflow.sdk loads it anyway)
+_LIGHT = (
+    "twitter_pipeline",
+    "twitter_pipeline.orchestration",
+    "twitter_pipeline.orchestration.assets",
+    "twitter_pipeline.settings",
+    "twitter_pipeline.errors",
+    "twitter_pipeline.times",
+)
 
 
 def heavy_modules_after_parsing(dag_file: Path) -> list[str]:

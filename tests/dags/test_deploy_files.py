@@ -66,3 +66,28 @@ def test_compose_runs_every_component_on_the_official_image() -> None:
     commands = {s["command"] for s in compose["services"].values() if isinstance(s.get("command"), str)}
     assert set(COMPONENTS) <= commands
     assert "apache/airflow:" in (DEPLOY / "docker" / "Dockerfile").read_text()
+
+
+def test_celery_worker_unit_runs_a_named_worker_as_airflow() -> None:
+    unit = configparser.ConfigParser(strict=False, interpolation=None)
+    unit.read(DEPLOY / "systemd" / "airflow-celery-worker.service")
+    service = unit["Service"]
+    assert service["ExecStart"].split()[1:4] == ["celery", "worker", "--celery-hostname"]
+    assert service["User"] == "airflow"
+    assert service["EnvironmentFile"] == "/etc/twitter-pipeline/airflow.env"
+    assert "X_BEARER_TOKEN" not in (DEPLOY / "systemd" / "airflow-celery-worker.service").read_text()
+
+
+def test_compose_celery_variant_switches_every_component_to_the_broker() -> None:
+    base = yaml.safe_load((DEPLOY / "docker-compose.yaml").read_text())["services"]
+    celery = yaml.safe_load((DEPLOY / "docker-compose.celery.yaml").read_text())["services"]
+    for name in base:
+        if name.startswith("airflow-"):
+            assert celery[name]["environment"]["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor", name
+    worker = celery["airflow-worker"]
+    assert worker["command"].startswith("celery worker")
+    assert worker["environment"]["AIRFLOW__CELERY__BROKER_URL"].startswith("redis://redis:")
+    assert worker["environment"]["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"].startswith(
+        "http://airflow-api-server:"
+    )
+    assert "redis" in celery

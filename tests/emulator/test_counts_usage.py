@@ -129,8 +129,12 @@ def test_usage_reports_reads_served_and_the_cap(emulator_factory) -> None:
     emu: EmulatorServer = emulator_factory(now=NOW, usage_cap=5000, cap_reset_day=19)
     with httpx.Client(base_url=emu.base_url, headers=AUTH, timeout=30) as http:
         before = http.get(USAGE).json()["data"]
-        assert before == {"cap_reset_day": 19, "project_cap": "5000", "project_id": before["project_id"],
-                          "project_usage": "0"}  # fmt: skip
+        assert before == {
+            "cap_reset_day": 19,
+            "project_cap": 5000,
+            "project_id": before["project_id"],
+            "project_usage": 0,
+        }  # fmt: skip  (2.159 types the numbers as integers)
         ids = _search_ids(http, {"query": "data", **WINDOW})
         _search_ids(http, {"query": "data", **WINDOW})  # the same posts again: usage counts distinct posts
         http.get(COUNTS_RECENT, params={"query": "data", **WINDOW})  # counting reads no post
@@ -141,7 +145,7 @@ def test_usage_reports_reads_served_and_the_cap(emulator_factory) -> None:
         daily = data["daily_project_usage"]["usage"]
         assert [d["date"] for d in daily] == ["2026-02-27T00:00:00.000Z", "2026-02-28T00:00:00.000Z",
                                               "2026-03-01T00:00:00.000Z"]  # fmt: skip
-        assert [d["usage"] for d in daily] == ["0", "0", str(len(ids))]
+        assert [d["usage"] for d in daily] == [0, 0, len(ids)]
         assert http.get(USAGE, params={"days": "91"}).status_code == 400
         assert http.get(USAGE, params={"usage.fields": "bogus"}).status_code == 400
         assert "x-rate-limit-limit" in after.headers and after.headers["x-rate-limit-limit"] == "50"
@@ -169,3 +173,12 @@ def test_counts_have_their_own_rate_limit_window(emulator_factory) -> None:
         statuses = [http.get(COUNTS_RECENT, params=params).status_code for _ in range(3)]
         assert statuses == [200, 200, 429]
         assert http.get(SEARCH_RECENT, params=params).status_code == 200
+
+
+def test_usage_numbers_are_strings_in_the_2_167_spelling(emulator_factory) -> None:
+    emu: EmulatorServer = emulator_factory(now=NOW, usage_cap=5000, spec_version="2.167")
+    with httpx.Client(base_url=emu.base_url, headers=AUTH, timeout=30) as http:
+        data = http.get(USAGE, params={"usage.fields": "project_cap,project_usage"}).json()["data"]
+        counted = http.get(COUNTS_RECENT, params={"query": "data", **WINDOW}).json()
+    assert data == {"project_cap": "5000", "project_usage": "0"}
+    assert "total_post_count" in counted["meta"] and all("post_count" in b for b in counted["data"])

@@ -40,6 +40,8 @@ def test_a_few_hours_of_search_hold_every_real_world_shape(frozen: EmulatorServe
                     keys = {u.get("media_key") for u in entities["urls"]}
                     seen["urls at one offset"] += len(keys) > 1
                 seen["edited"] += len(post["edit_history_tweet_ids"]) > 1
+                note = post.get("note_tweet", {}).get("text", "")
+                seen["long post"] += len(note) > 280 and note.startswith(post["text"])
                 if post["author_id"] not in users:
                     seen[
                         "author absent, errors entry"
@@ -60,6 +62,7 @@ def test_a_few_hours_of_search_hold_every_real_world_shape(frozen: EmulatorServe
         "withheld post",
         "urls at one offset",
         "edited",
+        "long post",
         "author absent, errors entry",
         "author absent, silent",
         "profile url entity",

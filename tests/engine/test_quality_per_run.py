@@ -80,3 +80,12 @@ def test_a_closed_window_run_records_the_window_check_too(cli, tmp_path: Path) -
     )
     window = next(r for r in rows if r["check_name"] == "created_at_in_window")
     assert window["passed"] and start.isoformat() in window["detail"]
+
+
+def test_a_polling_run_has_no_window_to_check(cli, tmp_path: Path) -> None:
+    lake = tmp_path / "lake"
+    done = cli("run", "--lake", str(lake), "--max-pages", "2", env=clean_env())
+    assert done.returncode == 0, done.stderr
+
+    rows, record = _recorded(lake)
+    assert {(r["check_name"], r["table"]) for r in rows} == _expected(record)

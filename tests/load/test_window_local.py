@@ -158,3 +158,23 @@ def test_read_path_exits_cleanly_in_a_fresh_process(lake: LakeStorage) -> None:
     procs = [subprocess.Popen([sys.executable, "-c", script]) for _ in range(6)]
     codes = [proc.wait(timeout=120) for proc in procs]
     assert codes == [0] * 6  # 134 would be the abort at exit
+
+
+def test_a_reader_during_a_load_never_sees_a_post_without_its_author(lake: LakeStorage) -> None:
+    """Another worker reading while this load is between two table commits: posts come after users."""
+    from twitter_pipeline.transform.schema import TABLES
+
+    seen: list[str] = []
+
+    def column(table: str, name: str) -> set[str]:
+        if open_table(lake, table) is None:
+            return set()
+        return set(read_table(lake, table, columns=[name]).column(name).to_pylist())
+
+    def read_now(load) -> None:
+        seen.append(load.table)
+        missing = column("tweets", "author_id") - column("users", "id")
+        assert not missing, f"after {seen}: posts whose author is not in users yet: {missing}"
+
+    load_window(lake, "run-1", [batch([1, 2], author="newcomer")], specs=TABLES, on_table_loaded=read_now)
+    assert seen.index("users") < seen.index("tweets")

@@ -3,6 +3,7 @@ package the project installs, at versions its declared ranges allow and that thi
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -51,7 +52,12 @@ def _closure(root: str, extras: tuple[str, ...]) -> dict[NormalizedName, list[Re
 def test_every_import_is_declared() -> None:
     deptry = Path(sys.executable).with_name("deptry")
     result = subprocess.run(
-        [str(deptry), "src", "dags"], cwd=ROOT, capture_output=True, text=True, timeout=300
+        [str(deptry), "src", "dags"],
+        cwd=ROOT,
+        env={**os.environ, "NO_COLOR": "1"},
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 

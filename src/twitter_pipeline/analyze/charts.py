@@ -14,6 +14,7 @@ import itertools
 import warnings
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 
@@ -22,6 +23,9 @@ matplotlib.use("Agg")  # no display on servers and in Airflow workers
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
 # DejaVu Sans first: it is the font matplotlib measures labels with (it ships with matplotlib),
 # so where the browser has it too the layout is exact; elsewhere the system font takes over.
@@ -49,7 +53,7 @@ SENTIMENT_COLOURS = {
 }
 LABEL_MAX = 28
 
-_STYLE = {
+_STYLE: dict[RcKeyType, Any] = {
     "svg.fonttype": "none",
     "svg.hashsalt": "twitter-pipeline",  # stable ids: the same lake renders the same bytes
     "text.parse_math": False,
@@ -187,7 +191,9 @@ def time_bars(times: Sequence[datetime], values: Sequence[float], *, unit: str =
     """Posts per time bucket as bars (gaps stay visible as gaps)."""
     with plt.rc_context(_STYLE):
         fig, ax = plt.subplots(figsize=(13, 3.4))
-        ax.bar(list(times), list(values), width=_bar_width(times), color=ACCENT, align="edge")
+        # datetimes: matplotlib's date converter places them (its stubs want numbers)
+        starts: Any = list(times)
+        ax.bar(starts, list(values), width=_bar_width(times), color=ACCENT, align="edge")
         _time_axis(ax, times)
         ax.yaxis.set_major_formatter(FuncFormatter(_thousands))
         ax.yaxis.set_major_locator(MaxNLocator(5, integer=True))
@@ -251,8 +257,9 @@ def reads_vs_budget(days: Sequence[datetime], reads: Sequence[int], month_budget
         running.append(total)
     with plt.rc_context(_STYLE):
         fig, ax = plt.subplots(figsize=(13, 3.4))
-        ax.bar(list(days), list(reads), width=0.8, color=ACCENT, align="center", label="posts read per day")
-        ax.step(list(days), running, where="mid", color=PALETTE[1], label="this month so far")
+        xs: Any = list(days)  # datetimes: matplotlib's date converter places them (its stubs want numbers)
+        ax.bar(xs, list(reads), width=0.8, color=ACCENT, align="center", label="posts read per day")
+        ax.step(xs, running, where="mid", color=PALETTE[1], label="this month so far")
         if month_budget is not None:
             ax.axhline(
                 month_budget, color=PALETTE[3], linestyle="--", label=f"monthly budget {month_budget:,}"

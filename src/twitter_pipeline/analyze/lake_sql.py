@@ -22,8 +22,7 @@ import pyarrow.fs as pafs
 
 from twitter_pipeline.errors import PipelineError
 from twitter_pipeline.storage import LakeStorage
-
-TABLES_PREFIX = "tables"
+from twitter_pipeline.storage.lake_storage import TABLES_PREFIX
 
 
 class QueryError(PipelineError):

@@ -19,6 +19,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from twitter_pipeline.errors import ConfigError, StorageError
+from twitter_pipeline.storage.files import write_atomic
 
 FORMATS = ("table", "csv", "json", "parquet")
 CELL_MAX = 60  # characters per cell in the terminal table
@@ -168,15 +169,12 @@ def write_result(
         stream.flush()
         return
     path = check_out_path(out)
-    tmp = path.with_name(f".{path.name}.tmp")
     try:
         if fmt == "parquet":
-            pq.write_table(_plain_strings(table), tmp)
+            write_atomic(path, lambda tmp: pq.write_table(_plain_strings(table), tmp))
         else:
-            tmp.write_bytes(data)
-        tmp.replace(path)
+            write_atomic(path, data)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise StorageError(f"cannot write {path}: {exc.strerror or exc}; choose another --out") from None
 
 

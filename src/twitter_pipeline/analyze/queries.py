@@ -47,7 +47,7 @@ _BUCKETS: tuple[tuple[timedelta, str], ...] = (
 
 
 @dataclass(frozen=True)
-class Window:
+class Period:
     """A half-open UTC interval on ``created_at``; either end may be open (None)."""
 
     start: datetime | None = None
@@ -55,7 +55,8 @@ class Window:
 
     def where(self, alias: str = "t") -> tuple[str, dict[str, object]]:
         """SQL conditions and parameters; also prunes ``created_date`` partitions."""
-        clauses, params = ["TRUE"], {}
+        clauses: list[str] = ["TRUE"]
+        params: dict[str, object] = {}
         if self.start is not None:
             clauses.append(f"{alias}.created_at >= $start AND {alias}.created_date >= $start_date")
             params.update(start=self.start, start_date=self.start.strftime("%Y-%m-%d"))
@@ -65,7 +66,7 @@ class Window:
         return " AND ".join(clauses), params
 
 
-def _run(lake: LakeConnection, sql: str, window: Window, alias: str = "t", **params: object) -> pa.Table:
+def _run(lake: LakeConnection, sql: str, window: Period, alias: str = "t", **params: object) -> pa.Table:
     where, window_params = window.where(alias)
     return lake.query(sql.replace("{window}", where), {**window_params, **params})
 
@@ -85,7 +86,7 @@ def choose_bucket(span: timedelta) -> str:
 def data_span(lake: LakeConnection, start: datetime | None = None, end: datetime | None = None) -> tuple:
     """(first, last) created_at of the window's posts; (None, None) when there are none."""
     row = _run(
-        lake, "SELECT min(t.created_at), max(t.created_at) FROM tweets t WHERE {window}", Window(start, end)
+        lake, "SELECT min(t.created_at), max(t.created_at) FROM tweets t WHERE {window}", Period(start, end)
     )
     return row.column(0)[0].as_py(), row.column(1)[0].as_py()
 
@@ -115,7 +116,7 @@ def summary(lake: LakeConnection, start: datetime | None = None, end: datetime |
                count(*) FILTER (WHERE {IS_ENGLISH.format(t="t")}) AS english_posts
         FROM tweets t WHERE {{window}}
     """
-    return _run(lake, sql, Window(start, end))
+    return _run(lake, sql, Period(start, end))
 
 
 def posts_over_time(
@@ -134,7 +135,7 @@ def posts_over_time(
         FROM tweets t WHERE {{window}} AND t.created_at IS NOT NULL
         GROUP BY 1 ORDER BY 1
     """
-    return _run(lake, sql, Window(start, end))
+    return _run(lake, sql, Period(start, end))
 
 
 def top_hashtags(
@@ -142,7 +143,7 @@ def top_hashtags(
 ) -> pa.Table:
     """Hashtags by number of posts using them (case-insensitive; shown in their commonest spelling)."""
     sql = _top_entity_sql("hashtags", "tag", "hashtag")
-    return _run(lake, sql, Window(start, end), limit=limit)
+    return _run(lake, sql, Period(start, end), limit=limit)
 
 
 def top_mentions(
@@ -150,7 +151,7 @@ def top_mentions(
 ) -> pa.Table:
     """Accounts @-mentioned in the most posts (handles compared case-insensitively)."""
     sql = _top_entity_sql("mentions", "username", "username")
-    return _run(lake, sql, Window(start, end), limit=limit)
+    return _run(lake, sql, Period(start, end), limit=limit)
 
 
 def _top_entity_sql(table: str, column: str, label: str) -> str:
@@ -170,7 +171,7 @@ def _top_entity_sql(table: str, column: str, label: str) -> str:
     """
 
 
-def _authors(lake: LakeConnection, window: Window, order: str, limit: int) -> pa.Table:
+def _authors(lake: LakeConnection, window: Period, order: str, limit: int) -> pa.Table:
     sql = f"""
         SELECT t.author_id,
                any_value(u.username) AS username,
@@ -190,14 +191,14 @@ def most_active_authors(
     lake: LakeConnection, start: datetime | None = None, end: datetime | None = None, limit: int = 10
 ) -> pa.Table:
     """Authors with the most posts in the window (ties: more engagement first)."""
-    return _authors(lake, Window(start, end), "posts DESC, engagement DESC", limit)
+    return _authors(lake, Period(start, end), "posts DESC, engagement DESC", limit)
 
 
 def most_engaged_authors(
     lake: LakeConnection, start: datetime | None = None, end: datetime | None = None, limit: int = 10
 ) -> pa.Table:
     """Authors whose posts in the window drew the most engagement in total."""
-    return _authors(lake, Window(start, end), "engagement DESC, posts DESC", limit)
+    return _authors(lake, Period(start, end), "engagement DESC, posts DESC", limit)
 
 
 def language_mix(
@@ -209,7 +210,7 @@ def language_mix(
                count(*) / sum(count(*)) OVER () AS share
         FROM tweets t WHERE {window} GROUP BY 1 ORDER BY posts DESC, lang
     """
-    return _run(lake, sql, Window(start, end))
+    return _run(lake, sql, Period(start, end))
 
 
 def engagement_distribution(
@@ -228,7 +229,7 @@ def engagement_distribution(
           ON p.engagement >= b.low AND (b.high IS NULL OR p.engagement < b.high)
         GROUP BY b.ord, b.label, b.low, b.high ORDER BY b.ord
     """
-    return _run(lake, sql, Window(start, end))
+    return _run(lake, sql, Period(start, end))
 
 
 def top_posts(
@@ -245,7 +246,7 @@ def top_posts(
         FROM tweets t LEFT JOIN users u ON u.id = t.author_id
         WHERE {{window}} ORDER BY engagement DESC, t.id LIMIT $limit
     """
-    return _run(lake, sql, Window(start, end), limit=limit)
+    return _run(lake, sql, Period(start, end), limit=limit)
 
 
 def post_type_mix(
@@ -271,7 +272,7 @@ def post_type_mix(
         FROM kinds k LEFT JOIN classified c ON c.kind = k.kind
         GROUP BY k.ord, k.kind ORDER BY k.ord
     """
-    return _run(lake, sql, Window(start, end))
+    return _run(lake, sql, Period(start, end))
 
 
 def media_share(lake: LakeConnection, start: datetime | None = None, end: datetime | None = None) -> pa.Table:
@@ -291,7 +292,7 @@ def media_share(lake: LakeConnection, start: datetime | None = None, end: dateti
         SELECT media_type, posts, posts / nullif((SELECT count(*) FROM w), 0) AS share
         FROM counted ORDER BY media_type = 'none', posts DESC, media_type
     """
-    return _run(lake, sql, Window(start, end))
+    return _run(lake, sql, Period(start, end))
 
 
 def places(
@@ -306,7 +307,7 @@ def places(
         WHERE {window} AND t.place_id IS NOT NULL
         GROUP BY t.place_id ORDER BY posts DESC, place LIMIT $limit
     """
-    return _run(lake, sql, Window(start, end), limit=limit)
+    return _run(lake, sql, Period(start, end), limit=limit)
 
 
 def sentiment_over_time(
@@ -325,7 +326,7 @@ def sentiment_over_time(
     from twitter_pipeline.analyze.sentiment import MAX_SCORED_POSTS, score_buckets
 
     interval = bucket or _bucket_for(lake, start, end)
-    window = Window(start, end)
+    window = Period(start, end)
     limit = MAX_SCORED_POSTS if max_scored is None else max_scored
     counts = _run(
         lake,

@@ -7,7 +7,6 @@ post text is untrusted input.
 
 from __future__ import annotations
 
-import html
 import logging
 import re
 import time
@@ -17,12 +16,15 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+from jinja2 import Environment, PackageLoader
+from markupsafe import Markup
 
 from twitter_pipeline.analyze import charts, queries
 from twitter_pipeline.analyze.lake_sql import LakeConnection, connect
 from twitter_pipeline.errors import StorageError
 from twitter_pipeline.logs import event
 from twitter_pipeline.storage import LakeStorage
+from twitter_pipeline.storage.files import write_atomic
 from twitter_pipeline.times import parse_utc
 
 logger = logging.getLogger("twitter_pipeline.analyze.report")
@@ -32,15 +34,22 @@ CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 TEXT_LIMIT = 400  # characters of a post shown in the top-posts table
 _DIGITS = re.compile(r"^[0-9]{1,20}$")
 _HANDLE = re.compile(r"^[A-Za-z0-9_]{1,50}$")
+_LANG = re.compile(r"^[A-Za-z-]{1,12}$")
+
+# templates/ ships with the package; autoescaping escapes every value, Markup marks what is already HTML
+_TEMPLATES = Environment(
+    loader=PackageLoader("twitter_pipeline.analyze", "templates"), autoescape=True, keep_trailing_newline=True
+)
+_parts: Any = _TEMPLATES.get_template("parts.html").module  # its macros, called as functions
 
 
 @dataclass
 class Section:
-    """One panel of the report: a title, an optional chart and HTML body (already escaped)."""
+    """One panel of the report: a title, a note (plain text) and its body (HTML from the templates)."""
 
     key: str
     title: str
-    body: str
+    body: Markup
     note: str = ""
     wide: bool = False
 
@@ -56,17 +65,12 @@ class Report:
     seconds: float = 0.0
 
 
-def e(value: object) -> str:
-    """HTML-escape anything for text and attribute positions."""
-    return html.escape("" if value is None else str(value), quote=True)
-
-
 def _n(value: object) -> str:
     if value is None:
         return "–"
     if isinstance(value, float):
         return f"{value:,.1f}"
-    return f"{value:,}" if isinstance(value, int) else e(value)
+    return f"{value:,}" if isinstance(value, int) else str(value)
 
 
 def _pct(part: float, whole: float) -> str:
@@ -77,34 +81,21 @@ def _when(moment: datetime | None) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else "–"
 
 
-def _figure(svg: str, alt: str, caption: str = "") -> str:
-    cap = f"<figcaption>{caption}</figcaption>" if caption else ""
-    return (
-        f'<figure class="chart"><img data-chart="1" src="{charts.data_uri(svg)}" alt="{e(alt)}" '
-        f'loading="eager" decoding="sync">{cap}</figure>'
-    )
+def _figure(svg: str, alt: str, caption: str = "") -> Markup:
+    return Markup(_parts.figure(charts.data_uri(svg), alt, caption))
 
 
-def _empty(text: str = "No posts in this window.") -> str:
-    return f'<p class="empty">{e(text)}</p>'
+def _empty(text: str = "No posts in this window.") -> Markup:
+    return Markup(_parts.empty(text))
 
 
-def _table(headers: list[tuple[str, str]], rows: list[list[str]], cls: str = "") -> str:
-    """headers: (label, css class); rows: cells already escaped."""
-    head = "".join(f'<th class="{c}">{e(h)}</th>' for h, c in headers)
-    body = "".join(
-        "<tr>"
-        + "".join(f'<td class="{c}">{cell}</td>' for (_, c), cell in zip(headers, row, strict=True))
-        + "</tr>"
-        for row in rows
-    )
-    return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+def _table(headers: list[tuple[str, str]], rows: list[list[object]], cls: str = "") -> Markup:
+    """headers: (label, css class); cells: plain values (escaped) or Markup from the parts."""
+    return Markup(_parts.table(headers, rows, cls))
 
 
-def _user(username: object, author_id: object) -> str:
-    if username and _HANDLE.match(str(username)):
-        return f'<a href="https://x.com/{e(username)}">@{e(username)}</a>'
-    return f'<span class="muted">{e(username or author_id or "unknown")}</span>'
+def _user(username: object, author_id: object) -> Markup:
+    return Markup(_parts.user(username, author_id, bool(username and _HANDLE.match(str(username)))))
 
 
 # -- sections ------------------------------------------------------------------------------------
@@ -114,9 +105,7 @@ def _over_time(lake: LakeConnection, start: Any, end: Any, bucket: str) -> Secti
         return Section("posts-over-time", "Posts over time", _empty(), wide=True)
     svg = charts.time_bars(table.column("bucket").to_pylist(), table.column("posts").to_pylist())
     peak = max(table.to_pylist(), key=lambda r: r["posts"])
-    note = (
-        f"{e(_bucket_label(bucket))} buckets; busiest: {_when(peak['bucket'])} with {peak['posts']:,} posts"
-    )
+    note = f"{_bucket_label(bucket)} buckets; busiest: {_when(peak['bucket'])} with {peak['posts']:,} posts"
     return Section(
         "posts-over-time", "Posts over time", _figure(svg, f"Posts per {bucket}, UTC"), note=note, wide=True
     )
@@ -138,13 +127,13 @@ def _ranked(key: str, title: str, table: pa.Table, label: str, prefix: str, colo
     return Section(key, title, _figure(svg, f"{title}: " + ", ".join(labels[:5])), note="by number of posts")
 
 
-def _authors_table(table: pa.Table, metric: str) -> str:
+def _authors_table(table: pa.Table, metric: str) -> Markup:
     if table.num_rows == 0:
         return _empty()
     rows = [
         [
             _user(r["username"], r["author_id"]),
-            f'<span dir="auto">{e(charts.short(r["name"], 32))}</span>',
+            _parts.text(charts.short(r["name"], 32)),
             _n(r["followers"]),
             _n(r["posts"]),
             _n(r["engagement"]),
@@ -242,21 +231,17 @@ def _top_posts(lake: LakeConnection, start: Any, end: Any) -> Section:
         text = r["text"] or ""
         if len(text) > TEXT_LIMIT:
             text = text[: TEXT_LIMIT - 1] + "…"
-        lang = r["lang"] if r["lang"] and re.match(r"^[A-Za-z-]{1,12}$", r["lang"]) else ""
-        link = ""
-        if _DIGITS.match(str(r["id"])):
-            link = f' <a class="muted" href="https://x.com/i/web/status/{e(r["id"])}">open</a>'
+        lang = r["lang"] if r["lang"] and _LANG.match(r["lang"]) else ""
+        post_id = str(r["id"]) if _DIGITS.match(str(r["id"])) else ""
         rows.append(
             [
-                _user(r["username"], r["author_id"])
-                + f'<div class="muted small">{_when(r["created_at"])}</div>',
-                f'<div class="post" dir="auto" lang="{e(lang)}">{e(text)}</div>'
-                f'<div class="muted small">{e(lang or "?")}{link}</div>',
+                _parts.author_cell(_user(r["username"], r["author_id"]), _when(r["created_at"])),
+                _parts.post(text, lang, post_id),
                 _n(r["likes"]),
                 _n(r["reposts"]),
                 _n(r["replies"]),
                 _n(r["quotes"]),
-                f"<b>{_n(r['engagement'])}</b>",
+                Markup("<b>{}</b>").format(_n(r["engagement"])),
             ]
         )
     headers = [
@@ -305,10 +290,7 @@ def _api_errors(lake: LakeConnection) -> Section:
     title = "Partial API errors"
     if table.num_rows == 0:
         return Section("api-errors", title, _empty("No partial errors recorded in this lake."))
-    rows = [
-        [f'<span dir="auto">{e(r["title"])}</span>', e(r["resource_type"]), _n(r["errors"])]
-        for r in table.to_pylist()
-    ]
+    rows = [[_parts.text(r["title"]), r["resource_type"], _n(r["errors"])] for r in table.to_pylist()]
     note = "objects X could not return next to the results (deleted, protected, suspended…), whole lake"
     return Section(
         "api-errors", title, _table([("problem", ""), ("resource", ""), ("errors", "num")], rows), note=note
@@ -326,26 +308,26 @@ def _quality(lake: LakeConnection) -> Section:
     latest = queries.quality_checks(lake, limit_runs=1).to_pylist()
     failed = [r for r in latest if r["passed"] is False]
     badge = (
-        '<span class="badge ok">all checks passed</span>'
+        _parts.badge(True, "all checks passed")
         if latest and not failed
-        else f'<span class="badge bad">{len(failed)} failed</span>'
+        else _parts.badge(False, f"{len(failed)} failed")
         if failed
         else ""
     )
     summary = " · ".join(
-        f"{e(h['severity'])}: {h['failed']:,} failed of {h['checks']:,} checks over {h['runs']:,} runs"
+        f"{h['severity']}: {h['failed']:,} failed of {h['checks']:,} checks over {h['runs']:,} runs"
         for h in history
     )
 
-    def row(r: dict[str, Any]) -> list[str]:
+    def row(r: dict[str, Any]) -> list[object]:
         return [
-            '<span class="badge ok">pass</span>' if r["passed"] else '<span class="badge bad">fail</span>',
-            e(r["table"]),
-            e(r["check_name"]),
-            e(r["severity"]),
-            e(charts.short(r["observed"], 40)),
-            e(charts.short(r["expected"], 40)),
-            f'<span dir="auto">{e(charts.short(r["detail"], 160))}</span>',
+            _parts.badge(bool(r["passed"]), "pass" if r["passed"] else "fail"),
+            r["table"],
+            r["check_name"],
+            r["severity"],
+            charts.short(r["observed"], 40),
+            charts.short(r["expected"], 40),
+            _parts.text(charts.short(r["detail"], 160)),
         ]
 
     headers = [
@@ -358,20 +340,12 @@ def _quality(lake: LakeConnection) -> Section:
         ("detail", ""),
     ]
     run = latest[0] if latest else None
-    head = (
-        f"<p>Latest run <code>{e(run['run_id'])}</code> checked {_when(run['checked_at'])} {badge}</p>"
-        if run
-        else ""
-    )
+    body = Markup(_parts.latest_run(run["run_id"], _when(run["checked_at"]), badge)) if run else Markup()
     passed = [r for r in latest if r["passed"] is not False]
-    body = head
     if failed:
         body += _table(headers, [row(r) for r in failed])
     if passed:
-        body += (
-            f"<details><summary>{len(passed)} passed checks</summary>"
-            f"{_table(headers, [row(r) for r in passed])}</details>"
-        )
+        body += _parts.passed_checks(len(passed), _table(headers, [row(r) for r in passed]))
     if not latest:
         body += _empty("The quality table is empty.")
     return Section("quality", "Data quality", body, note=summary, wide=True)
@@ -401,7 +375,7 @@ def _spending(lake: LakeConnection) -> Section:
         [("day", ""), ("posts read", "num"), ("estimated", "num"), ("runs", "num"),
          ("stopped by budget", "num"), ("per-run budget", "num")],
         [
-            [e(r["day"]), _n(r["posts_read"]), _n(r["posts_estimated"]), _n(r["runs"]), _n(r["stopped"]),
+            [r["day"], _n(r["posts_read"]), _n(r["posts_estimated"]), _n(r["runs"]), _n(r["stopped"]),
              _n(r["max_posts_per_run"]) if r["max_posts_per_run"] else "–"]
             for r in reversed(rows[-14:])
         ],
@@ -481,14 +455,6 @@ def build_report(
     )
 
 
-def _kpi(label: str, value: str, sub: str = "") -> str:
-    small = f'<div class="kpi-sub">{sub}</div>' if sub else ""
-    return (
-        f'<div class="kpi"><div class="kpi-value">{value}</div>'
-        f'<div class="kpi-label">{e(label)}</div>{small}</div>'
-    )
-
-
 def _page(
     title: str,
     lake_uri: str,
@@ -504,126 +470,41 @@ def _page(
         window = f"{_when(start) if start else 'the beginning'} → {_when(end) if end else 'now'}"
     else:
         window = "everything in the lake"
-    span = f"{_when(head['first_post'])} → {_when(head['last_post'])}" if posts else "no posts"
-    kpis = "".join(
-        [
-            _kpi("posts", _n(posts)),
-            _kpi("authors", _n(head["authors"])),
-            _kpi("languages", _n(head["languages"]), f"{_pct(head['english_posts'], posts)} English"),
-            _kpi(
-                "engagement",
-                charts._thousands(head["engagement"]) if posts else "0",
-                f"{charts._thousands(head['likes'])} likes",
-            ),
-            _kpi(
-                "with media", _pct(head["posts_with_media"], posts), f"{_n(head['posts_with_media'])} posts"
-            ),
-            _kpi("geotagged", _pct(head["geotagged_posts"], posts), f"{_n(head['geotagged_posts'])} posts"),
-        ]
-    )
-    inventory = " · ".join(f"{e(name)} {count:,}" for name, count in counts.items()) or "no tables yet"
-    banner = ""
+    kpis = [
+        _parts.kpi("posts", _n(posts)),
+        _parts.kpi("authors", _n(head["authors"])),
+        _parts.kpi("languages", _n(head["languages"]), f"{_pct(head['english_posts'], posts)} English"),
+        _parts.kpi(
+            "engagement",
+            charts._thousands(head["engagement"]) if posts else "0",
+            f"{charts._thousands(head['likes'])} likes",
+        ),
+        _parts.kpi(
+            "with media", _pct(head["posts_with_media"], posts), f"{_n(head['posts_with_media'])} posts"
+        ),
+        _parts.kpi("geotagged", _pct(head["geotagged_posts"], posts), f"{_n(head['geotagged_posts'])} posts"),
+    ]
+    banner = None
     if posts == 0:
-        hint = (
-            "This lake has no tables yet: collect posts first, e.g. <code>twitter-pipeline run</code>."
+        banner = (
+            Markup(
+                "This lake has no tables yet: collect posts first, e.g. <code>twitter-pipeline run</code>."
+            )
             if not counts
             else "No posts were created in this window: widen it with --start/--end."
         )
-        banner = f'<div class="banner">{hint}</div>'
-    cards = []
-    for s in sections:
-        note = f'<p class="note">{s.note}</p>' if s.note else ""
-        cls = "card wide" if s.wide else "card"
-        cards.append(f'<section class="{cls}" id="{e(s.key)}"><h2>{e(s.title)}</h2>{note}{s.body}</section>')
-    return f"""<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="twitter-pipeline report">
-<meta http-equiv="Content-Security-Policy" content="{CSP}">
-<title>{e(title)} — {e(lake_uri)}</title>
-<style>{_CSS}</style>
-</head>
-<body>
-<header>
-  <div class="wrap">
-    <h1>{e(title)}</h1>
-    <dl class="meta">
-      <div><dt>lake</dt><dd><code>{e(lake_uri)}</code></dd></div>
-      <div><dt>window</dt><dd>{window}</dd></div>
-      <div><dt>posts from</dt><dd>{span}</dd></div>
-      <div><dt>generated</dt><dd>{_when(now)}</dd></div>
-    </dl>
-    <div class="kpis">{kpis}</div>
-    <p class="inventory">rows per table (whole lake): {inventory}</p>
-  </div>
-</header>
-<main class="wrap">
-{banner}
-<div class="grid">
-{"".join(cards)}
-</div>
-</main>
-<footer class="wrap">Made by <code>twitter-pipeline report</code>. Every panel is a query in
-<code>twitter_pipeline.analyze.queries</code>; explore further with <code>twitter-pipeline sql</code>.
-Times are UTC. Counts are snapshots at fetch time.</footer>
-</body>
-</html>
-"""
-
-
-_CSS = """
-:root { --ink:#1f2933; --muted:#616e7c; --line:#e4e7eb; --bg:#f5f7fa; --card:#fff; --accent:#2563eb;
-  --font: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", "Noto Sans", "Noto Sans CJK JP",
-  "Noto Sans Arabic", Arial, sans-serif, "Apple Color Emoji", "Segoe UI Emoji", "Noto Color Emoji"; }
-* { box-sizing: border-box; }
-body { margin:0; background:var(--bg); color:var(--ink); font: 15px/1.5 var(--font); }
-.wrap { max-width: 1240px; margin: 0 auto; padding: 0 24px; }
-header { background: #0f172a; color: #f8fafc; padding: 28px 0 22px; }
-header h1 { margin: 0 0 12px; font-size: 26px; font-weight: 650; letter-spacing: -0.01em; }
-.meta { display:flex; flex-wrap:wrap; gap: 6px 28px; margin: 0 0 18px; font-size: 14px; }
-.meta div { display:flex; gap: 8px; } .meta dt { color:#94a3b8; } .meta dd { margin:0; }
-header code { color:#e2e8f0; background: rgba(255,255,255,.08); padding: 1px 6px; border-radius: 4px; }
-.kpis { display:grid; grid-template-columns: repeat(auto-fit, minmax(150px, 1fr)); gap: 12px; }
-.kpi { background: rgba(255,255,255,.06); border: 1px solid rgba(255,255,255,.1); border-radius: 10px;
-  padding: 12px 14px; }
-.kpi-value { font-size: 26px; font-weight: 650; font-variant-numeric: tabular-nums; }
-.kpi-label { color:#cbd5e1; font-size: 13px; text-transform: uppercase; letter-spacing: .05em; }
-.kpi-sub { color:#94a3b8; font-size: 12.5px; }
-.inventory { color:#94a3b8; font-size: 12.5px; margin: 14px 0 0; }
-main.wrap { padding-top: 22px; padding-bottom: 12px; }
-.grid { display:grid; grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 18px; }
-.card { background: var(--card); border: 1px solid var(--line); border-radius: 12px; padding: 18px 20px;
-  min-width: 0; }
-.card.wide { grid-column: 1 / -1; }
-@media (max-width: 900px) { .grid { grid-template-columns: 1fr; } }
-h2 { font-size: 17px; margin: 0 0 2px; font-weight: 650; }
-.note { color: var(--muted); font-size: 13px; margin: 0 0 10px; }
-figure.chart { margin: 6px 0 0; } figure.chart img { display:block; max-width:100%; height:auto; }
-.card.wide figure.chart img { width: 100%; }
-details summary { cursor: pointer; color: var(--muted); margin: 10px 0 6px; }
-figcaption { color: var(--muted); font-size: 12.5px; }
-table { width:100%; border-collapse: collapse; font-size: 14px; }
-th { text-align:left; color: var(--muted); font-weight: 600; font-size: 12.5px; text-transform: uppercase;
-  letter-spacing: .04em; border-bottom: 1px solid var(--line); padding: 6px 8px; }
-td { border-bottom: 1px solid var(--line); padding: 7px 8px; vertical-align: top; }
-tbody tr:nth-child(even) td { background: #fafbfc; }
-.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-th.sorted { color: var(--ink); }
-td.text { width: 60%; } td.author { white-space: nowrap; }
-.post { white-space: pre-wrap; overflow-wrap: anywhere; unicode-bidi: plaintext; }
-a { color: var(--accent); text-decoration: none; } a:hover { text-decoration: underline; }
-.muted { color: var(--muted); } .small { font-size: 12.5px; }
-.empty { color: var(--muted); font-style: italic; margin: 10px 0; }
-.banner { background: #fff7ed; border: 1px solid #fed7aa; color: #9a3412; border-radius: 10px;
-  padding: 12px 16px; margin-bottom: 18px; }
-.badge { display:inline-block; border-radius: 999px; padding: 0 9px; font-size: 12.5px; font-weight: 600; }
-.badge.ok { background:#dcfce7; color:#166534; } .badge.bad { background:#fee2e2; color:#991b1b; }
-code { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, "DejaVu Sans Mono", monospace;
-  font-size: .92em; }
-footer.wrap { color: var(--muted); font-size: 12.5px; padding-top: 8px; padding-bottom: 28px; }
-"""
+    return _TEMPLATES.get_template("report.html").render(
+        csp=Markup(CSP),  # our own constant: its quotes stay as written
+        title=title,
+        lake_uri=lake_uri,
+        window=window,
+        span=f"{_when(head['first_post'])} → {_when(head['last_post'])}" if posts else "no posts",
+        generated=_when(now),
+        kpis=kpis,
+        inventory=" · ".join(f"{name} {count:,}" for name, count in counts.items()) or "no tables yet",
+        banner=banner,
+        sections=sections,
+    )
 
 
 def write_report(report: Report, out: str | Path) -> Path:
@@ -632,9 +513,7 @@ def write_report(report: Report, out: str | Path) -> Path:
 
     path = check_out_path(out)
     try:
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(report.html, encoding="utf-8")
-        tmp.replace(path)
+        write_atomic(path, report.html.encode("utf-8"))
     except OSError as exc:
         raise StorageError(
             f"cannot write the report to {path}: {exc.strerror or exc}; pick another --out"

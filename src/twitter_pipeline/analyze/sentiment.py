@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from functools import lru_cache
+from typing import Any
 
 import pyarrow as pa
 
@@ -21,7 +22,7 @@ _LINK = re.compile(r"https?://\S+")
 
 
 @lru_cache(maxsize=1)
-def _analyzer():
+def _analyzer() -> Any:  # vaderSentiment ships no types
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
     return SentimentIntensityAnalyzer()

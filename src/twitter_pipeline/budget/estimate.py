@@ -12,8 +12,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from twitter_pipeline.errors import ApiError, ApiUnreachableError
-from twitter_pipeline.extract.client import MAX_RESULTS_BOUNDS, XApiClient, search_endpoint
+from twitter_pipeline.extract.client import XApiClient, search_endpoint
 from twitter_pipeline.extract.volume import CountBucket, Usage, count_posts, read_usage
+from twitter_pipeline.spec import SEARCH_MAX_RESULTS
 
 # Requests per 15-minute window per app (docs.x.com rate limits) and the per-second pace of the archive.
 SEARCH_LIMITS: dict[str, int] = {"recent": 450, "all": 300}
@@ -151,7 +152,7 @@ def estimate_search(
         buckets=counted.buckets,
         count_requests=counted.requests,
     )
-    page_size = max_results or MAX_RESULTS_BOUNDS[short][1]
+    page_size = max_results or SEARCH_MAX_RESULTS[short][1]
     for window_start, window_end in windows:
         posts = sum(b.posts for b in counted.buckets if window_start <= b.start < window_end)
         estimate.windows.append(WindowEstimate(window_start, window_end, posts, pages_for(posts, page_size)))

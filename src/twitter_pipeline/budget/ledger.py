@@ -1,7 +1,8 @@
-"""The `usage` table: one row per unit of work with the posts it read and the estimate it made.
+"""The `usage` table: one row per call of a unit of work with the posts it read and its estimate.
 
 It is how spending stays visible (`sql`, the report's panel) and how the per-month budget knows what
-earlier runs of the month already read. Rows merge on (run_id, unit), so a repaired run rewrites its row.
+earlier runs of the month already read. A run resumed later (same run id) adds a row for what the
+resumption read, so sums over the table are the reads, never counted twice nor lost.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ USAGE_SCHEMA = pa.schema(
         pa.field("run_id", pa.string(), nullable=False),
         pa.field("unit", pa.string(), nullable=False),
         pa.field("day", pa.date32()),
-        pa.field("recorded_at", pa.timestamp("us", tz="UTC")),
+        pa.field("recorded_at", pa.timestamp("us", tz="UTC"), nullable=False),
         pa.field("posts_read", pa.int64()),
         pa.field("posts_estimated", pa.int64()),
         pa.field("max_posts_per_run", pa.int64()),
@@ -33,7 +34,7 @@ USAGE_SCHEMA = pa.schema(
 USAGE_TABLE = TableSpec(
     name="usage",
     schema=USAGE_SCHEMA,
-    keys=("run_id", "unit"),
+    keys=("run_id", "unit", "recorded_at"),
     description="Post reads per unit of work: what it read, what it estimated, the budgets it ran under.",
 )
 

@@ -174,7 +174,13 @@ def backfill_named(
     collection = load_collections(config).get(name)
     landed.lake = settings.lake
     windows = split_windows(start, end, every)
-    totals = {"collection": collection.name, "windows": len(windows), "skipped": 0, "pages": 0, "posts": 0}
+    totals: dict[str, Any] = {
+        "collection": collection.name,
+        "windows": len(windows),
+        "skipped": 0,
+        "pages": 0,
+        "posts": 0,
+    }
     notes: list[str] = []
     with window_progress() as progress:
         task = progress.add_task(f"backfill {collection.name}", total=len(windows), posts=0, status="")
@@ -184,7 +190,7 @@ def backfill_named(
             totals["pages"] += summary.pages if summary.status != "skipped" else 0
             totals["posts"] += summary.posts if summary.status != "skipped" else 0
             notes.extend(n for n in summary.notes if n not in notes and "already complete" not in n)
-            landed.update(windows=progress.tasks[0].completed + 1)
+            landed.update(windows=int(progress.tasks[0].completed) + 1)
             progress.update(task, advance=1, posts=totals["posts"], status=f"{window_start:%Y-%m-%d %H:%M}")
 
         backfill_collection(

@@ -79,16 +79,23 @@ def emulator(
         0.0, "--reset-rate", help="Fault: share of requests answered with a TCP connection reset."
     ),
     usage_cap: int | None = typer.Option(
-        None, "--usage-cap", help="Fault: after this many distinct posts served, answer 429 usage-capped."
+        None,
+        "--usage-cap",
+        help="After this many distinct posts served, answer 429 usage-capped; a Monthly cap is also the "
+        "project_cap /2/usage/tweets reports.",
     ),
     usage_cap_period: str = typer.Option(
         "Monthly", "--usage-cap-period", help="Period reported by the usage-cap Problem: Daily or Monthly."
     ),
+    cap_reset_day: int = typer.Option(
+        1, "--cap-reset-day", help="Day of the month /2/usage/tweets reports as the cap's reset day."
+    ),
 ) -> None:
     """Run the local X API v2 emulator until Ctrl-C or SIGTERM.
 
-    Serves GET /2/tweets/search/recent, /2/tweets/search/all, /2/users/by/username/:username and
-    /2/users/:id/tweets from a deterministic world. Point the pipeline at it with
+    Serves GET /2/tweets/search/recent, /2/tweets/search/all, /2/tweets/counts/recent,
+    /2/tweets/counts/all, /2/usage/tweets, /2/users/by/username/:username and /2/users/:id/tweets
+    from a deterministic world. Point the pipeline at it with
     X_API_BASE_URL=<printed URL>.
     """
     try:
@@ -120,6 +127,7 @@ def emulator(
         reset_rate=reset_rate,
         usage_cap=usage_cap,
         usage_cap_period=usage_cap_period,
+        cap_reset_day=cap_reset_day,
     )
     server = EmulatorServer(config)
     try:

@@ -11,9 +11,7 @@ from rich.table import Table
 from twitter_pipeline.cli.app import app
 from twitter_pipeline.cli.progress import check_format, err_console, format_option, out_console, print_json
 from twitter_pipeline.errors import ConfigError
-from twitter_pipeline.settings import load_settings
-
-DEFAULT_RETENTION_HOURS = 168  # = load.maintain.DEFAULT_RETENTION_HOURS (kept here: that module is heavy)
+from twitter_pipeline.settings import DEFAULT_RETENTION_HOURS, load_settings
 
 
 @app.command()

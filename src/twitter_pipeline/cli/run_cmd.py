@@ -203,7 +203,7 @@ def backfill(
         )
         return
     windows = split_windows(start_at, end_at, parse_every(every))
-    totals = {"windows": len(windows), "skipped": 0, "pages": 0, "posts": 0, "errors": 0}
+    totals: dict[str, Any] = {"windows": len(windows), "skipped": 0, "pages": 0, "posts": 0, "errors": 0}
     with window_progress() as progress:
         task = progress.add_task("backfill", total=len(windows), posts=0, status="")
 
@@ -212,7 +212,7 @@ def backfill(
             totals["pages"] += summary.pages if not summary.skipped else 0
             totals["posts"] += summary.posts if not summary.skipped else 0
             totals["errors"] += summary.errors
-            landed.update(windows=progress.tasks[0].completed + 1)
+            landed.update(windows=int(progress.tasks[0].completed) + 1)
             progress.update(task, advance=1, posts=totals["posts"], status=f"{window_end:%Y-%m-%d %H:%M}")
 
         pipeline.backfill(

@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, mo
 
 from twitter_pipeline.errors import ConfigError
 from twitter_pipeline.extract.fields import field_sets
+from twitter_pipeline.spec import SEARCH_MAX_RESULTS, TIMELINE_MAX_RESULTS
 
 COLLECTIONS_ENV = "TWITTER_PIPELINE_COLLECTIONS"
 DEFAULT_COLLECTIONS_FILE = "collections.toml"
@@ -175,11 +176,11 @@ class Collection(BaseModel):
                 raise ValueError(f"endpoint {self.endpoint!r} is not a search endpoint: use recent or all")
             if self.exclude:
                 raise ValueError("exclude applies to accounts only: in a query write -is:retweet -is:reply")
-            low, high = (10, 500) if self.endpoint == "all" else (10, 100)
+            low, high = SEARCH_MAX_RESULTS[self.endpoint or "recent"]
         else:
             if self.endpoint not in (None, TIMELINE_ENDPOINT):
                 raise ValueError(f"endpoint {self.endpoint!r} does not apply to accounts: use timeline")
-            low, high = 5, 100
+            low, high = TIMELINE_MAX_RESULTS
         if self.max_posts is not None and self.max_posts < 1:
             raise ValueError(f"max_posts={self.max_posts} must be at least 1 (or leave it out: no budget)")
         if self.max_results is not None and not low <= self.max_results <= high:

@@ -302,7 +302,12 @@ class CollectionUnit:
         if combined.skipped:
             combined.notes.append(ALREADY_COMPLETE)
         commits = [p.commit for p in self._landed if p.commit is not None]
-        combined.commit = lambda: [commit() for commit in commits] and None
+
+        def commit_all() -> None:
+            for commit in commits:
+                commit()
+
+        combined.commit = commit_all
         return combined
 
     # -- load --------------------------------------------------------------------------------------
@@ -310,7 +315,7 @@ class CollectionUnit:
         from twitter_pipeline.transform import DEFAULT_PAGES_PER_BATCH, pages_to_tables
 
         builder = MembershipBuilder(self.collection.name, self.collection.kind, extraction.run_id)
-        lookup_keys = list(extraction.metadata.get("lookup_keys") or [])  # type: ignore[call-overload]
+        lookup_keys = list(extraction.metadata.get("lookup_keys") or [])
         if lookup_keys:
             yield pages_to_tables([lookup_page_as_users(p) for p in self.raw.read_many(lookup_keys)])
         keys = iter(extraction.raw_keys)
@@ -400,7 +405,7 @@ def run_collection(
         raise
     extraction = outcome.extraction
     summary.run_id = extraction.run_id
-    summary.pages = len(extraction.raw_keys) + len(extraction.metadata.get("lookup_keys") or [])  # type: ignore[arg-type]
+    summary.pages = len(extraction.raw_keys) + len(extraction.metadata.get("lookup_keys") or [])
     summary.posts, summary.errors = extraction.posts, extraction.errors + len(summary.missing)
     summary.newest_id, summary.complete = extraction.newest_id, extraction.complete
     summary.table_rows, summary.quality = outcome.table_rows, outcome.quality

@@ -8,12 +8,13 @@ A small ``collection.json`` beside them records the last run for `twitter-pipeli
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
-from twitter_pipeline.extract.state import STATE_PREFIX, StateStore, newer_id, query_key
+from twitter_pipeline.extract.state import STATE_PREFIX, Checkpoint, StateStore, newer_id, query_key
 from twitter_pipeline.storage import LakeStorage
 
 COLLECTIONS_STATE = f"{STATE_PREFIX}/collections"
@@ -27,15 +28,14 @@ class CollectionStateStore(StateStore):
         self.collection_key = collection_key
         self.root = f"{COLLECTIONS_STATE}/{collection_key}"
 
-    def _base(self, endpoint: str, query: str) -> str:  # type: ignore[override]
+    def _base(self, endpoint: str, query: str) -> str:
         return f"{self.root}/{endpoint}/{query_key(endpoint, query, self.source)}"
 
-    def checkpoints(self, endpoint: str | None = None, query: str | None = None):  # type: ignore[override]
+    def checkpoints(self, endpoint: str | None = None, query: str | None = None) -> Iterator[Checkpoint]:
         """Unfinished runs of this collection only (the base class would list the whole lake)."""
         if endpoint and query is not None:
             yield from super().checkpoints(endpoint, query)
             return
-        from twitter_pipeline.extract.state import Checkpoint
 
         for key in self.storage.list(self.root):
             if "/checkpoints/" in key and key.endswith(".json"):

@@ -20,10 +20,10 @@ from twitter_pipeline.extract.client import XApiClient, format_time
 from twitter_pipeline.extract.state import Checkpoint, StateStore, Window
 from twitter_pipeline.raw.pages import RawPage
 from twitter_pipeline.raw.zone import RawZone
+from twitter_pipeline.spec import TIMELINE_MAX_RESULTS, check_max_results
 
 TIMELINE_ENDPOINT = "user_tweets"
 TIMELINE_DEPTH = 3200  # the endpoint serves only a user's most recent 3,200 posts
-TIMELINE_MAX_RESULTS = (5, 100)
 
 
 @dataclass(frozen=True)
@@ -52,10 +52,11 @@ def timeline_params(
     client: XApiClient, request: TimelineRequest, window: Window, fields: Mapping[str, str] | None = None
 ) -> dict[str, str]:
     """The first page's query parameters: the client's fields (or the collection's), bounds, exclude."""
-    low, high = TIMELINE_MAX_RESULTS
-    max_results = request.max_results or high
-    if not low <= max_results <= high:
-        raise ConfigError(f"max_results={max_results} is out of range for user timelines: use {low}–{high}")
+    max_results = request.max_results or TIMELINE_MAX_RESULTS[1]
+    try:
+        check_max_results(max_results, TIMELINE_MAX_RESULTS, "user timelines")
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     params = {"max_results": str(max_results)}
     bounds = {
         "start_time": window.start_time,

@@ -13,6 +13,7 @@ from typing import Any
 
 from twitter_pipeline.emulator import constants as c
 from twitter_pipeline.errors import ConfigError
+from twitter_pipeline.times import parse_utc
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ class EmulatorConfig:
 def _parse_env_value(name: str, raw: str, default: Any) -> Any:
     try:
         if name in ("world_start", "now"):
-            return datetime.fromisoformat(raw.replace("Z", "+00:00"))
+            return parse_utc(raw)
         if name == "usage_cap":
             return int(raw)
         if isinstance(default, bool):

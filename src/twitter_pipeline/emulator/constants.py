@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from twitter_pipeline import spec
+
 # --- enums from the specs (parameter `items.enum`) --------------------------------------------------------
 TWEET_FIELDS_V159: tuple[str, ...] = (
     "article",
@@ -162,32 +164,10 @@ USER_FIELDS_V167: tuple[str, ...] = (
     "withheld",
 )
 USER_EXPANSIONS_V167: tuple[str, ...] = ("affiliation", "most_recent_post_id", "pinned_post_id")
-MEDIA_FIELDS: tuple[str, ...] = (
-    "alt_text",
-    "duration_ms",
-    "height",
-    "media_key",
-    "non_public_metrics",
-    "organic_metrics",
-    "preview_image_url",
-    "promoted_metrics",
-    "public_metrics",
-    "type",
-    "url",
-    "variants",
-    "width",
-)
-PLACE_FIELDS: tuple[str, ...] = (
-    "contained_within",
-    "country",
-    "country_code",
-    "full_name",
-    "geo",
-    "id",
-    "name",
-    "place_type",
-)
-POLL_FIELDS: tuple[str, ...] = ("duration_minutes", "end_datetime", "id", "options", "voting_status")
+# media, place and poll fields: the same enums in both spec versions (twitter_pipeline.spec)
+MEDIA_FIELDS = spec.MEDIA_FIELDS
+PLACE_FIELDS = spec.PLACE_FIELDS
+POLL_FIELDS = spec.POLL_FIELDS
 
 # 2.167's `post.fields` enum omits fields its own `Post` schema carries (author_id, referenced_posts, …);
 # real clients ask for them, so the emulator accepts them too.
@@ -199,11 +179,12 @@ POST_FIELDS_V167_SCHEMA_EXTRAS: tuple[str, ...] = (
 )
 
 # --- parameter bounds ----------------------------------------------------------------------------------------
-QUERY_MAX_LENGTH = 4096
-SEARCH_RECENT_MAX_RESULTS = (10, 100)
-SEARCH_ALL_MAX_RESULTS = (10, 500)
-USER_POSTS_MAX_RESULTS = (5, 100)
-SEARCH_DEFAULT_MAX_RESULTS = 10
+# the spec's bounds (twitter_pipeline.spec, shared with the client), under the emulator's names
+QUERY_MAX_LENGTH = spec.QUERY_MAX_LENGTH
+SEARCH_RECENT_MAX_RESULTS = spec.SEARCH_MAX_RESULTS["recent"]
+SEARCH_ALL_MAX_RESULTS = spec.SEARCH_MAX_RESULTS["all"]
+USER_POSTS_MAX_RESULTS = spec.TIMELINE_MAX_RESULTS
+SEARCH_DEFAULT_MAX_RESULTS = spec.SEARCH_DEFAULT_MAX_RESULTS
 USER_POSTS_TIMELINE_DEPTH = 3200  # only a user's most recent 3,200 posts are reachable
 RECENT_SEARCH_DAYS = 7
 END_TIME_MIN_AGE_S = 10  # end_time must be at least 10 s before the request
@@ -253,7 +234,7 @@ USAGE_DEFAULT_FIELDS: tuple[str, ...] = ("cap_reset_day", "project_cap", "projec
 USAGE_DAYS_BOUNDS = (1, 90)
 USAGE_DEFAULT_DAYS = 7
 DEFAULT_PROJECT_CAP = 2_000_000  # reported when no usage_cap is configured (nothing is enforced then)
-EMULATOR_PROJECT_ID = "1234567890123456789"
+EMULATOR_PROJECT_ID = "1234567"  # small: 2.159 types daily_project_usage.project_id as int32
 EMULATOR_CLIENT_APP_ID = "29012345"
 
 # --- problem types -------------------------------------------------------------------------------------------

@@ -271,6 +271,12 @@ class Renderer:
                 ents["annotations"] = p.annotations
             if ents:
                 out["entities"] = ents
+        if "note_tweet" in f and p.note_more:
+            # A long post: the note holds the full text; `text` is its first part, so offsets agree.
+            note: dict[str, Any] = {"text": p.text + p.note_more}
+            if "entities" in out:
+                note["entities"] = {k: v for k, v in out["entities"].items() if k != "annotations"}
+            out["note_post" if v167 else "note_tweet"] = note
         if "geo" in f and p.place is not None:
             geo: dict[str, Any] = {"place_id": self.world.place(p.place)["id"]}
             if p.coordinates:

@@ -13,7 +13,7 @@ import socket
 import struct
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -54,6 +54,10 @@ class RequestRecord:
     params: dict[str, str]
     status: int  # 0 = connection reset before any response
     fault: str | None = None  # "burst", "per_second", "5xx", "truncate", "reset", "usage_cap", "rate_limit"
+    # wall-clock seconds when the request arrived and when its answer was logged: tests of several
+    # clients (Airflow workers) read from these which requests were in flight at the same moment
+    received: float = 0.0
+    answered: float = 0.0
 
 
 class _Bucket:
@@ -266,9 +270,10 @@ class EmulatorServer:
         with self._lock:
             by_day = dict(self._served_by_day)
         try:
-            resp = usage(raw_query, by_day, self.project_cap, self.config.cap_reset_day, self._now())
+            v167 = self.config.spec_version == "2.167"
+            resp = usage(raw_query, by_day, self.project_cap, self.config.cap_reset_day, self._now(), v167)
         except InvalidRequest as exc:
-            return 400, invalid_request_body(exc.errors)
+            return 400, invalid_request_body(exc.errors, self.config.spec_version == "2.167")
         return resp.status, resp.body
 
     def _bucket(self, token: str, endpoint: str, now: float) -> _Bucket:
@@ -315,7 +320,15 @@ class EmulatorServer:
         """Log the request; a fully sent 200 adds its post ids to the ledger (returns the new ones)."""
         with self._lock:
             self._records.append(
-                RequestRecord(outcome.number, outcome.path, outcome.params, outcome.status, outcome.fault)
+                RequestRecord(
+                    outcome.number,
+                    outcome.path,
+                    outcome.params,
+                    outcome.status,
+                    outcome.fault,
+                    received=outcome.received,
+                    answered=time.time(),
+                )
             )
             if not (fully_sent and outcome.status == 200 and outcome.post_ids):
                 return set()
@@ -344,6 +357,7 @@ class _Outcome:
     headers: dict[str, str]
     post_ids: list[str] | None = None
     fault: str | None = None
+    received: float = field(default_factory=time.time)
 
 
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
@@ -400,7 +414,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         path, _, raw_query = self.path.partition("?")
+        received = time.time()
         outcome = self.emulator._process(path, raw_query, self.headers.get("Authorization"))
+        outcome.received = received
         if outcome.fault == "reset":
             self._reset_connection()
             self.emulator._record(outcome, fully_sent=False)

@@ -1,7 +1,8 @@
 """`/2/usage/tweets`: the project's post reads so far, its cap and its reset day, from the served ledger.
 
 The server passes in what it has served (distinct posts per UTC day); this module only validates the
-parameters and shapes the spec's `Usage` object. Numbers are strings, as the 2.167 spec types them.
+parameters and shapes the spec's `Usage` object: numbers are integers in 2.159 and strings in 2.167,
+as each spec types them.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ USAGE_PARAMS = ("days", "usage.fields")
 
 
 def usage(
-    raw_query: str, served_by_day: dict[str, int], cap: int, reset_day: int, now: datetime
+    raw_query: str, served_by_day: dict[str, int], cap: int, reset_day: int, now: datetime, v167: bool = False
 ) -> ApiResponse:
     """The Usage body for `days` days back from `now` (raises InvalidRequest on bad parameters)."""
     errors: list[dict[str, Any]] = []
@@ -40,17 +41,19 @@ def usage(
     )
     if errors:
         raise InvalidRequest(errors)
+    number = str if v167 else int
     today = now.date()
     daily = []
     for back in range(days - 1, -1, -1):
         day = (today - timedelta(days=back)).isoformat()
-        daily.append({"date": f"{day}T00:00:00.000Z", "usage": str(served_by_day.get(day, 0))})
+        daily.append({"date": f"{day}T00:00:00.000Z", "usage": number(served_by_day.get(day, 0))})
+    project = c.EMULATOR_PROJECT_ID
     full: dict[str, Any] = {
         "cap_reset_day": reset_day,
-        "project_cap": str(cap),
-        "project_id": c.EMULATOR_PROJECT_ID,
-        "project_usage": str(sum(served_by_day.values())),
-        "daily_project_usage": {"project_id": c.EMULATOR_PROJECT_ID, "usage": daily},
+        "project_cap": number(cap),
+        "project_id": project,
+        "project_usage": number(sum(served_by_day.values())),
+        "daily_project_usage": {"project_id": project if v167 else int(project), "usage": daily},
         "daily_client_app_usage": [
             {"client_app_id": c.EMULATOR_CLIENT_APP_ID, "usage": daily, "usage_result_count": len(daily)}
         ],

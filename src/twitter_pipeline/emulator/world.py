@@ -131,6 +131,7 @@ class WorldPost:
     cashtags: list[dict[str, Any]] = field(default_factory=list)
     annotations: list[dict[str, Any]] = field(default_factory=list)  # entities.annotations (end inclusive)
     edit_history: list[str] | None = None  # earlier versions' ids, then this one (edited posts only)
+    note_more: str = ""  # a long post: note_tweet.text is text + note_more (text is its first part)
     display_start: int = 0
     _text_lower: str | None = field(default=None, repr=False, compare=False)
     _words: frozenset[str] | None = field(default=None, repr=False, compare=False)
@@ -543,6 +544,10 @@ class World:
             parts.append(" $" + tag)
             p.cashtags = [{"start": pos + 1, "end": pos + 2 + len(tag), "tag": tag}]
             pos += 2 + len(tag)
+        if p.kind == ORIGINAL and mix64(self.seed, i, 26) % 100 < 3:
+            more = txt.SENTENCES[p.lang] if p.lang in txt.SENTENCES else txt.SENTENCES["en"]
+            first = mix64(self.seed, i, 27) % len(more)
+            p.note_more = "".join(" " + more[(first + k) % len(more)] for k in range(12))
         if p.kind != RETWEET and mix64(self.seed, i, 23) % 100 < 2:
             p.edit_history = [str(int(p.id) - 1 - mix64(self.seed, i, 24) % 4_000_000), p.id]
         p.text = "".join(parts)
@@ -579,11 +584,11 @@ class World:
                     "entity": {"id": "898661583827615744", "name": "Data science"},
                 }
             ]  # fmt: skip
-            first = p.hashtags[0]  # the named-entity recogniser's view of the same post (end inclusive)
+            tagged = p.hashtags[0]  # the named-entity recogniser's view of the same post (end inclusive)
             p.annotations = [
-                {"start": first["start"] + 1, "end": first["end"] - 1,
+                {"start": tagged["start"] + 1, "end": tagged["end"] - 1,
                  "probability": round(0.5 + (mix64(self.seed, i, 25) % 5000) / 10_000, 4),
-                 "type": "Other", "normalized_text": first["tag"]}
+                 "type": "Other", "normalized_text": tagged["tag"]}
             ]  # fmt: skip
         self.discard(s)
         return p

@@ -7,7 +7,7 @@ files, identified by their contents.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -248,7 +248,7 @@ class ImportUnit:
 
         self.raw = RawZone(self.storage)
         self.run_id = import_run_id(self.files) if self.files else "import-empty"
-        self._parsed: tuple[str, list[Mapping[str, pa.Table]]] | None = None
+        self._parsed: tuple[str, Sequence[Mapping[str, pa.Table]]] | None = None
 
     @property
     def lease_name(self) -> str:

@@ -43,7 +43,7 @@ def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
                 line = raw.strip()
                 if line:
                     yield number, line
-    except (EOFError, gzip.BadGzipFile, zlib.error, isal_zlib.error) as exc:
+    except (EOFError, gzip.BadGzipFile, zlib.error, isal_zlib.error) as exc:  # type: ignore[misc]  # isal stubs type `error` as an instance
         raise InputError(
             f"{path}: the gzip data is damaged or cut short ({exc}); "
             "re-copy the file or decompress what is left"
@@ -271,8 +271,15 @@ def page_fetched_at(data: dict, fallback: datetime) -> datetime:
 
 
 def archive_lines(path: Path) -> list[tuple[int, bytes]]:
-    """Every non-blank line of a JSONL archive with its number (bytes, not parsed)."""
-    return list(_lines(path))
+    """Every non-blank line of a JSONL archive with its number (bytes, not parsed).
+
+    A folder, a missing file or a file with no page at all is an `InputError` naming the fix.
+    """
+    _check_file(path)
+    lines = list(_lines(path))
+    if not lines:
+        raise InputError(f"{path}: empty file (no pages in it); check that the export finished")
+    return lines
 
 
 def check_line(path: Path, number: int, line: bytes) -> dict:

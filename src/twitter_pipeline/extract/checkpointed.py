@@ -19,6 +19,7 @@ from twitter_pipeline.errors import PipelineError
 from twitter_pipeline.extract.state import Checkpoint, StateStore, Window, newer_id, older_id
 from twitter_pipeline.raw.pages import RawPage
 from twitter_pipeline.raw.zone import RAW_PREFIX, RawZone
+from twitter_pipeline.times import parse_utc
 
 logger = logging.getLogger("twitter_pipeline.extract")
 
@@ -238,7 +239,7 @@ def _run_keys_since_checkpoint(raw_zone: RawZone, checkpoint: Checkpoint) -> lis
     last_day = _day_of_key(checkpoint.raw_keys[-1]) if checkpoint.raw_keys else None
     if last_day is None:
         try:
-            last_day = datetime.fromisoformat(checkpoint.updated_at.replace("Z", "+00:00")).date()
+            last_day = parse_utc(checkpoint.updated_at).date()
         except (AttributeError, ValueError):
             last_day = None
     first = (last_day - timedelta(days=1)).isoformat() if last_day else ""

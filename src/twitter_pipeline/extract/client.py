@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import logging
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from datetime import datetime
 from typing import Literal, Protocol
 
@@ -22,6 +22,12 @@ from twitter_pipeline.extract.rate_limit import Clock, OnWait, Sleep
 from twitter_pipeline.extract.retry import RetryPolicy
 from twitter_pipeline.extract.transport import Transport
 from twitter_pipeline.raw.pages import PageRequest, RawPage
+from twitter_pipeline.spec import (
+    QUERY_MAX_LENGTH,
+    SEARCH_MAX_RESULTS,
+    TIMELINE_MAX_RESULTS,
+    check_max_results,
+)
 from twitter_pipeline.times import format_utc, parse_utc
 
 logger = logging.getLogger("twitter_pipeline.extract")
@@ -37,7 +43,6 @@ COUNTS_PATHS: dict[str, str] = {"recent": "/2/tweets/counts/recent", "all": "/2/
 COUNTS_NAMES: dict[str, str] = {"recent": "counts_recent", "all": "counts_all"}
 GRANULARITIES: tuple[str, ...] = ("minute", "hour", "day")
 USAGE_PATH = "/2/usage/tweets"
-MAX_RESULTS_BOUNDS: dict[str, tuple[int, int]] = {"recent": (10, 100), "all": (10, 500)}
 # Full-archive search allows at most 1 request per second (not announced by any header).
 DEFAULT_MIN_INTERVAL: dict[str, float] = {"search_all": 1.0}
 
@@ -152,9 +157,11 @@ class XApiClient:
         query = (query or "").strip()
         if not query:
             raise ConfigError("the search query is empty: pass --query or set TWITTER_PIPELINE_QUERY")
-        if len(query) > 4096:
-            raise ConfigError(f"the search query has {len(query)} characters; the X API allows 4096")
-        low, high = MAX_RESULTS_BOUNDS[short]
+        if len(query) > QUERY_MAX_LENGTH:
+            raise ConfigError(
+                f"the search query has {len(query)} characters; the X API allows {QUERY_MAX_LENGTH}"
+            )
+        low, high = SEARCH_MAX_RESULTS[short]
         if max_results is None:
             max_results = high
         if not low <= int(max_results) <= high:
@@ -185,7 +192,7 @@ class XApiClient:
         max_results: int | None = None,
         next_token: str | None = None,
         sort_order: str | None = None,
-    ) -> Iterator[RawPage]:
+    ) -> Generator[RawPage, None, None]:
         """Yield every response page of a search, following ``meta.next_token``.
 
         Pass `next_token` to resume a result set where an earlier run stopped.
@@ -262,8 +269,10 @@ class XApiClient:
     ) -> Iterator[RawPage]:
         """A user's timeline (``/2/users/{id}/tweets``), paged with ``pagination_token``."""
         user = _tweet_id("user_id", user_id)
-        if not 5 <= int(max_results) <= 100:
-            raise ConfigError(f"max_results={max_results} is out of range for user timelines: use 5–100")
+        try:
+            check_max_results(max_results, TIMELINE_MAX_RESULTS, "user timelines")
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
         params: dict[str, str] = {"max_results": str(int(max_results))}
         optional = {
             "start_time": format_time(start_time),
@@ -286,7 +295,7 @@ class XApiClient:
         *,
         next_token: str | None = None,
         token_param: str = "next_token",
-    ) -> Iterator[RawPage]:
+    ) -> Generator[RawPage, None, None]:
         """Generic ``next_token`` pagination (timelines use ``pagination_token``)."""
         token = next_token
         while True:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from twitter_pipeline import spec
+
 Spelling = Literal["tweets", "posts"]
 SPELLINGS: tuple[str, ...] = ("tweets", "posts")
 
@@ -113,31 +115,11 @@ USER_FIELDS: tuple[str, ...] = (
     "withheld",
 )
 
-MEDIA_FIELDS: tuple[str, ...] = (
-    "alt_text",
-    "duration_ms",
-    "height",
-    "media_key",
-    "preview_image_url",
-    "public_metrics",
-    "type",
-    "url",
-    "variants",
-    "width",
-)
-
-PLACE_FIELDS: tuple[str, ...] = (
-    "contained_within",
-    "country",
-    "country_code",
-    "full_name",
-    "geo",
-    "id",
-    "name",
-    "place_type",
-)
-
-POLL_FIELDS: tuple[str, ...] = ("duration_minutes", "end_datetime", "id", "options", "voting_status")
+# Every media field of the spec but the metrics only the media's owner may read (user context)
+OWNER_ONLY_MEDIA_FIELDS = frozenset({"non_public_metrics", "organic_metrics", "promoted_metrics"})
+MEDIA_FIELDS: tuple[str, ...] = tuple(f for f in spec.MEDIA_FIELDS if f not in OWNER_ONLY_MEDIA_FIELDS)
+PLACE_FIELDS = spec.PLACE_FIELDS
+POLL_FIELDS = spec.POLL_FIELDS
 
 
 def field_sets(spelling: Spelling = "tweets") -> dict[str, tuple[str, ...]]:

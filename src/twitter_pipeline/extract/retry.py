@@ -21,6 +21,7 @@ from tenacity import (
     wait_exponential,
     wait_random,
 )
+from tenacity.stop import stop_base
 
 
 class TransientError(Exception):
@@ -33,6 +34,16 @@ class TransientError(Exception):
 
 class ConnectFailure(TransientError):
     """No connection at all (refused, unknown host, connect timeout): often a wrong base URL."""
+
+
+class _StopWhen(stop_base):
+    """A plain predicate as a tenacity stop condition (stop_any takes stop_base instances)."""
+
+    def __init__(self, predicate: Callable[[RetryCallState], bool]) -> None:
+        self.predicate = predicate
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        return self.predicate(retry_state)
 
 
 @dataclass(frozen=True)
@@ -56,12 +67,12 @@ def build_retrying(
 
     `stop_early` may end the retries before the policy's bounds (e.g. a host never reached).
     """
-    stops: list[Callable[[RetryCallState], bool]] = [
+    stops: list[stop_base] = [
         stop_after_attempt(policy.max_attempts),
         stop_after_delay(policy.max_total_seconds),
     ]
     if stop_early is not None:
-        stops.append(stop_early)
+        stops.append(_StopWhen(stop_early))
     return Retrying(
         retry=retry_if_exception_type(TransientError),
         stop=stop_any(*stops),

@@ -40,7 +40,7 @@ FIRST_CONTACT_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
-class ApiResponse:
+class HttpResponse:
     """A successful response: exact body bytes (a JSON object) plus the headers worth keeping."""
 
     status: int
@@ -151,7 +151,7 @@ class Transport:
         self._http.close()
 
     # -- one logical request ------------------------------------------------------------------
-    def get(self, bucket: str, path: str, params: Mapping[str, str]) -> ApiResponse:
+    def get(self, bucket: str, path: str, params: Mapping[str, str]) -> HttpResponse:
         """GET `path` until it succeeds, waiting out rate limits and retrying transient failures."""
         for _ in range(MAX_RATE_LIMIT_RETRIES):
             retrying = build_retrying(
@@ -209,7 +209,7 @@ class Transport:
     def _backoff(self, seconds: float) -> None:
         self.limiter.wait(seconds, f"retrying after {self._retry_reason}")
 
-    def _send_once(self, bucket: str, path: str, params: Mapping[str, str]) -> ApiResponse:
+    def _send_once(self, bucket: str, path: str, params: Mapping[str, str]) -> HttpResponse:
         """One HTTP exchange; transient failures raise `TransientError`, user errors `PipelineError`."""
         self.limiter.before_request(bucket)
         started = time.monotonic()
@@ -248,9 +248,9 @@ class Transport:
         )
         if status == 200:
             self._check_body(body)
-            return ApiResponse(status=status, body=body, headers=headers)
+            return HttpResponse(status=status, body=body, headers=headers)
         if status == 429:
-            return ApiResponse(status=status, body=body, headers=headers)
+            return HttpResponse(status=status, body=body, headers=headers)
         if status in RETRY_STATUSES:
             raise TransientError(f"HTTP {status} {_problem_text(_problem(body), response.reason_phrase)}")
         self._raise_client_error(status, path, body)
@@ -268,7 +268,7 @@ class Transport:
 
     # -- errors the user must fix --------------------------------------------------------------
     @staticmethod
-    def _raise_if_usage_capped(response: ApiResponse) -> None:
+    def _raise_if_usage_capped(response: HttpResponse) -> None:
         problem = _problem(response.body)
         if str(problem.get("type", "")).endswith("/problems/usage-capped"):
             period = problem.get("period") or "unknown period"

@@ -7,10 +7,11 @@ numeric strings. Counting reads no post, so knowing a window's size costs reques
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from twitter_pipeline.extract.client import XApiClient
+from twitter_pipeline.times import parse_utc
 
 
 @dataclass(frozen=True)
@@ -112,5 +113,4 @@ def _int(value: Any) -> int | None:
 
 
 def _time(text: str) -> datetime:
-    moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+    return parse_utc(str(text))

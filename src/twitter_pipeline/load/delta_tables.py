@@ -7,22 +7,22 @@ TableSpecs and Arrow readers, and every storage failure leaves here as a one-lin
 from __future__ import annotations
 
 import logging
-import random
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pyarrow as pa
 from deltalake import CommitProperties, DeltaTable
 from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential, wait_random
 
 from twitter_pipeline.errors import StorageError, one_line
 from twitter_pipeline.storage import LakeStorage
+from twitter_pipeline.storage.lake_storage import TABLES_PREFIX
 from twitter_pipeline.transform.schema import TableSpec
 
 log = logging.getLogger(__name__)
 
-TABLES_PREFIX = "tables"
 MAX_COMMIT_ATTEMPTS = 8
 
 
@@ -120,43 +120,59 @@ def merge_into(
     columns = spec.schema.names
     predicate = merge_predicate(spec, columns)
     update_if = "t.fetched_at IS NULL OR s.fetched_at >= t.fetched_at" if "fetched_at" in columns else None
-    for attempt in range(1, MAX_COMMIT_ATTEMPTS + 1):
-        table = ensure_table(storage, spec)
-        commit = CommitProperties(
-            custom_metadata={"twitter_pipeline.run_id": run_id},
-            max_commit_retries=20,
-        )
-        try:
-            merger = table.merge(
-                source(),
-                predicate=predicate,
-                source_alias="s",
-                target_alias="t",
-                commit_properties=commit,
-                streamed_exec=False,  # the source is one bounded chunk: lets delta-rs prune files
-            )
-            if spec.keep_on_update:  # a partial update: the kept columns stay as first written
-                updates = {c: f"s.`{c}`" for c in columns if c not in spec.keep_on_update}
-                merger = merger.when_matched_update(updates, predicate=update_if)
-            else:
-                merger = merger.when_matched_update_all(predicate=update_if)
-            metrics = merger.when_not_matched_insert_all().execute()
-        except CommitFailedError as exc:
-            if attempt == MAX_COMMIT_ATTEMPTS:
-                raise StorageError(
-                    f"could not commit to table {spec.name!r} in {storage.uri} after {attempt} attempts "
-                    f"({one_line(exc)}); another loader keeps committing — rerun later"
-                ) from None
-            delay = min(5.0, 0.2 * 2**attempt) * random.uniform(0.5, 1.0)
-            log.info("commit conflict on %s (attempt %d): retrying in %.1fs", spec.name, attempt, delay)
-            time.sleep(delay)
-            continue
-        except (DeltaError, OSError) as exc:
-            raise storage_error(storage, f"merge into table {spec.name!r}", exc) from None
-        return MergeResult(
-            version=table.version(),
-            inserted=int(metrics.get("num_target_rows_inserted", 0)),
-            updated=int(metrics.get("num_target_rows_updated", 0)),
-            attempts=attempt,
-        )
-    raise AssertionError("unreachable")
+    # delta-rs retries a commit itself (max_commit_retries); a MERGE whose files another loader
+    # rewrote meanwhile fails with CommitFailedError and must run again on the new snapshot.
+    retrying = Retrying(
+        retry=retry_if_exception_type(CommitFailedError),
+        stop=stop_after_attempt(MAX_COMMIT_ATTEMPTS),
+        wait=wait_exponential(multiplier=0.4, max=5.0) + wait_random(0, 0.4),
+        before_sleep=lambda state: log.info(
+            "commit conflict on %s (attempt %d): merging again", spec.name, state.attempt_number
+        ),
+        reraise=True,
+    )
+    try:
+        for attempt in retrying:
+            with attempt:
+                table = ensure_table(storage, spec)
+                metrics = _merge_once(table, spec, source(), predicate, update_if, run_id)
+    except CommitFailedError as exc:
+        raise StorageError(
+            f"could not commit to table {spec.name!r} in {storage.uri} after {MAX_COMMIT_ATTEMPTS} attempts "
+            f"({one_line(exc)}); another loader keeps committing — rerun later"
+        ) from None
+    except (DeltaError, OSError) as exc:
+        raise storage_error(storage, f"merge into table {spec.name!r}", exc) from None
+    return MergeResult(
+        version=table.version(),
+        inserted=int(metrics.get("num_target_rows_inserted", 0)),
+        updated=int(metrics.get("num_target_rows_updated", 0)),
+        attempts=attempt.retry_state.attempt_number,
+    )
+
+
+def _merge_once(
+    table: DeltaTable,
+    spec: TableSpec,
+    source: pa.RecordBatchReader,
+    predicate: str,
+    update_if: str | None,
+    run_id: str,
+) -> dict[str, Any]:
+    """One MERGE attempt in one commit; returns delta-rs's metrics."""
+    commit = CommitProperties(custom_metadata={"twitter_pipeline.run_id": run_id}, max_commit_retries=20)
+    merger = table.merge(
+        source,
+        predicate=predicate,
+        source_alias="s",
+        target_alias="t",
+        commit_properties=commit,
+        streamed_exec=False,  # the source is one bounded chunk: lets delta-rs prune files
+    )
+    columns = spec.schema.names
+    if spec.keep_on_update:  # a partial update: the kept columns stay as first written
+        updates = {c: f"s.`{c}`" for c in columns if c not in spec.keep_on_update}
+        merger = merger.when_matched_update(updates, predicate=update_if)
+    else:
+        merger = merger.when_matched_update_all(predicate=update_if)
+    return dict(merger.when_not_matched_insert_all().execute())

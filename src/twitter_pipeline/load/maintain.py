@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from deltalake.exceptions import CommitFailedError, DeltaError
 
 from twitter_pipeline.errors import StorageError
-from twitter_pipeline.load.delta_tables import TABLES_PREFIX, open_table, storage_error
+from twitter_pipeline.load.delta_tables import open_table, storage_error
+from twitter_pipeline.settings import DEFAULT_RETENTION_HOURS
 from twitter_pipeline.storage import LakeStorage
-
-DEFAULT_RETENTION_HOURS = 168  # Delta's own default: one week of time travel
+from twitter_pipeline.storage.lake_storage import TABLES_PREFIX
 
 
 @dataclass

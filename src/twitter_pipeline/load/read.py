@@ -66,9 +66,7 @@ def _files_dataset(
         raise storage_error(storage, f"read table {name!r}", exc) from None
 
 
-def read_written_rows(
-    storage: LakeStorage, name: str, before: int | None, after: int | None, columns: list[str]
-) -> pa.Table | None:
+def written_rows(storage: LakeStorage, name: str, before: int | None, after: int | None) -> ds.Dataset | None:
     """The rows in files that commits ``before`` (exclusive) .. ``after`` (inclusive) added.
 
     A MERGE rewrites every file holding a key it matched and writes its inserts to new files, so
@@ -90,12 +88,24 @@ def read_written_rows(
                 table.load_as_version(after)
     except OSError as exc:
         raise storage_error(storage, f"read table {name!r}", exc) from None
-    schema = pa.schema(table.schema().to_arrow())
-    present = [c for c in columns if c in schema.names]
-    if not added:
-        return schema.empty_table().select(present)
+    return _files_dataset(storage, name, table, added, None)
+
+
+def read_written_rows(
+    storage: LakeStorage, name: str, before: int | None, after: int | None, columns: list[str]
+) -> pa.Table | None:
+    """Some columns of `written_rows` (the ones the table has), as one Arrow table."""
+    return read_columns(storage, name, written_rows(storage, name, before, after), columns)
+
+
+def read_columns(
+    storage: LakeStorage, name: str, dataset: ds.Dataset | None, columns: list[str]
+) -> pa.Table | None:
+    if dataset is None:
+        return None
+    present = [c for c in columns if c in dataset.schema.names]
     try:
-        return _files_dataset(storage, name, table, added, None).to_table(columns=present)
+        return dataset.to_table(columns=present)
     except OSError as exc:
         raise storage_error(storage, f"read table {name!r}", exc) from None
 

@@ -23,9 +23,9 @@ import orjson
 import pyarrow as pa
 
 from twitter_pipeline.errors import ConfigError, StorageError
-from twitter_pipeline.load.dedup import chunk_reader, plan_window
 from twitter_pipeline.load.delta_tables import merge_into, open_table, storage_error
 from twitter_pipeline.load.staging import DEFAULT_FLUSH_BYTES, StagingArea
+from twitter_pipeline.load.window_dedupe import chunk_reader, plan_window
 from twitter_pipeline.storage import LakeStorage
 from twitter_pipeline.transform.schema import TableSpec
 
@@ -50,7 +50,7 @@ class TableLoad:
     created_min: str | None = None  # ISO times of the window's rows (tables with created_at)
     created_max: str | None = None
     outside_window: int = 0  # rows whose created_at lies outside [window_start, window_end)
-    commits: int = 0  # MERGE commits: 1 unless the window exceeded one chunk (see load.dedup)
+    commits: int = 0  # MERGE commits: 1 unless the window exceeded one chunk (see load.window_dedupe)
     attempts: int = 0
 
 
@@ -87,6 +87,22 @@ def read_run_record(storage: LakeStorage, run_id: str) -> dict[str, Any] | None:
         return None
 
 
+# Tables that others point at are committed before the tables that point at them (each table is its own
+# Delta transaction): a reader that sees a post — the quality checks of a run on another worker, an
+# analyst's join — also sees its author and the API's error rows, whichever load is half done.
+_REFERENCED_FIRST = ("users", "media", "places", "polls", "api_errors")
+_POSTS = ("included_tweets", "tweets")
+
+
+def merge_order(specs: Mapping[str, TableSpec]) -> list[tuple[str, TableSpec]]:
+    """Referenced tables, then posts, then the per-post tables (hashtags, mentions…); stable otherwise."""
+
+    def rank(name: str) -> int:
+        return 0 if name in _REFERENCED_FIRST else 1 if name in _POSTS else 2
+
+    return sorted(specs.items(), key=lambda item: rank(item[0]))
+
+
 def load_window(
     storage: LakeStorage,
     run_id: str,
@@ -104,7 +120,7 @@ def load_window(
 
     `batches` is consumed once, streaming. `specs` defaults to `transform.schema.TABLES`.
     `metadata` (e.g. query, window start/end, raw post count) is kept in the completion record.
-    `chunk_rows` caps rows per MERGE commit (default: sized from the data, see `load.dedup`).
+    `chunk_rows` caps rows per MERGE commit (default: sized from the data, see `load.window_dedupe`).
     `window_start`/`window_end` (UTC) let the summary count rows created outside the window.
     Raises `StorageError` with one line when the lake is unreachable; rerunning is always safe.
     """
@@ -131,7 +147,7 @@ def load_window(
     staged = staging.finish()
     log.info("staged run %s: %s", run_id, {n: t.rows for n, t in staged.items()})
 
-    for name, spec in specs.items():  # declared order: stable, and dimension tables come first
+    for name, spec in merge_order(specs):
         table_staged = staged.get(name)
         if table_staged is None or table_staged.rows == 0:
             continue
@@ -148,7 +164,9 @@ def load_window(
         load.created_max = plan.created_max.isoformat() if plan.created_max else None
         for chunk in range(plan.chunks):
 
-            def source(chunk: int = chunk, spec: TableSpec = spec, staged=table_staged, plan=plan):
+            def source(
+                chunk: int = chunk, spec: TableSpec = spec, staged: Any = table_staged, plan: Any = plan
+            ) -> Any:
                 return chunk_reader(storage, spec, staged, plan, chunk)
 
             result = merge_into(storage, spec, source, run_id)

@@ -1,4 +1,4 @@
-"""The lake location and table Asset URIs the DAGs share (stdlib only: imported at DAG parse time).
+"""The table Asset URIs the DAGs share (light: imported at DAG parse time).
 
 Both the pipeline DAG (which emits the tweets Asset) and the report DAG (scheduled on it) must
 spell the Asset identically, or Airflow treats them as two assets and the report never runs.
@@ -8,14 +8,8 @@ from __future__ import annotations
 
 import os
 
-DEFAULT_LAKE = "./lake"
 TWEETS_ASSET_NAME = "twitter_pipeline.tweets"
 ASSET_GROUP = "twitter_pipeline"
-
-
-def lake_from_env() -> str:
-    """`TWITTER_PIPELINE_LAKE`, empty meaning the default (never the filesystem root)."""
-    return os.environ.get("TWITTER_PIPELINE_LAKE", "").strip() or DEFAULT_LAKE
 
 
 def table_uri(lake: str, table: str) -> str:

@@ -8,7 +8,7 @@ posts the API left out of ``includes`` (withheld, suspended, deleted or protecte
 an ``errors`` entry).
 
 Checks read only the rows the window's load wrote (the files its MERGE commits added, see
-`load.read.read_written_rows`) plus table metadata, so their cost is set by the window, never by
+`load.read.written_rows`) plus table metadata, so their cost is set by the window, never by
 the size of the lake.
 """
 
@@ -21,9 +21,10 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.dataset as ds
 
 from twitter_pipeline.errors import QualityError
-from twitter_pipeline.load.read import read_table, read_written_rows, table_schema
+from twitter_pipeline.load.read import read_columns, read_table, table_schema, written_rows
 from twitter_pipeline.load.window import LoadSummary
 from twitter_pipeline.quality.schema_contract import schema_differences
 from twitter_pipeline.storage import LakeStorage
@@ -224,6 +225,7 @@ class _WindowRows:
 
     def __init__(self, storage: LakeStorage, summary: LoadSummary | None) -> None:
         self.storage, self.summary = storage, summary
+        self._datasets: dict[str, ds.Dataset | None] = {}  # the Delta log is read once per table
 
     def read(self, name: str, columns: list[str]) -> pa.Table | None:
         if self.summary is None:
@@ -233,7 +235,9 @@ class _WindowRows:
         load = self.summary.tables.get(name)
         if load is None:
             return None
-        return read_written_rows(self.storage, name, load.version_before, load.version, columns)
+        if name not in self._datasets:
+            self._datasets[name] = written_rows(self.storage, name, load.version_before, load.version)
+        return read_columns(self.storage, name, self._datasets[name], columns)
 
     def values(self, name: str, column: str) -> pa.Array:
         """Distinct non-null values of one column (empty when the window wrote no such table)."""

@@ -43,7 +43,7 @@ def encode_page(page: RawPage) -> bytes:
 def decode_page(blob: bytes, source: str | None = None) -> RawPage:
     try:
         data = igzip.decompress(blob)
-    except (EOFError, isal_zlib.error) as exc:
+    except (EOFError, isal_zlib.error) as exc:  # type: ignore[misc]  # isal stubs type `error` as an instance
         raise ValueError(f"raw page is not complete gzip data ({exc})") from None
     head, _, body = data.partition(b"\n")
     envelope = orjson.loads(head)

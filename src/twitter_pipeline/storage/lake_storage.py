@@ -12,6 +12,7 @@ loss would take away.
 
 from __future__ import annotations
 
+import builtins
 import ctypes
 import ctypes.util
 import functools
@@ -25,9 +26,14 @@ from typing import Any
 import pyarrow.fs as pafs
 
 from twitter_pipeline.errors import NoLakeError, StorageError, one_line
+from twitter_pipeline.settings import DEFAULT_STORAGE_TIMEOUT, load_storage_settings
+from twitter_pipeline.storage.files import TEMP_MARK, temp_path, write_atomic
+
+# Where the Delta tables live in a lake: <lake>/tables/<table>
+TABLES_PREFIX = "tables"
 
 # Top-level entries only a lake has: what tells a lake from any other folder.
-LAKE_ENTRIES = frozenset({"raw", "tables", "state", "_runs", "_source.json", "_leases", "staging"})
+LAKE_ENTRIES = frozenset({"raw", TABLES_PREFIX, "state", "_runs", "_source.json", "_leases", "staging"})
 
 SYNCFS_FROM_FILES = 16  # pending files from which one filesystem sync beats an fsync per file
 
@@ -37,7 +43,7 @@ class LakeStorage:
 
     def __init__(self, uri: str, *, timeout_s: float | None = None) -> None:
         uri = (uri or "").strip()
-        self.timeout_s = timeout_s if timeout_s is not None else _timeout_from_env()
+        self.timeout_s = timeout_s if timeout_s is not None else load_storage_settings().storage_timeout
         if not uri:
             raise StorageError("the lake location is empty: set TWITTER_PIPELINE_LAKE or pass --lake")
         self.uri = uri.rstrip("/") if uri.startswith("s3://") else uri
@@ -122,13 +128,7 @@ class LakeStorage:
             if durable:
                 self.make_durable()
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-            tmp = f"{path}.tmp-{uuid.uuid4().hex}"
-            with open(tmp, "wb") as fh:
-                fh.write(data)
-                if durable:
-                    fh.flush()
-                    os.fsync(fh.fileno())
-            os.replace(tmp, path)
+            write_atomic(Path(path), data, durable=durable)
             if not durable:
                 self._unsynced.append(path)
         except OSError as exc:
@@ -169,7 +169,7 @@ class LakeStorage:
                 return _s3_put_if_absent(self.uri, path, data, self.timeout_s)
             self.make_durable()
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-            tmp = f"{path}.tmp-{uuid.uuid4().hex}"
+            tmp = temp_path(Path(path))
             with open(tmp, "wb") as fh:
                 fh.write(data)
                 fh.flush()
@@ -230,7 +230,7 @@ class LakeStorage:
             raise StorageError(f"cannot list {self.location(prefix)}: {one_line(exc)}") from None
         start = len(self._root) + 1
         keys = [info.path[start:] for info in infos if info.type == pafs.FileType.File]
-        yield from sorted(k for k in keys if ".tmp-" not in k)
+        yield from sorted(k for k in keys if TEMP_MARK not in k)
 
     def check_is_lake(self, *, missing_ok: bool = False) -> None:
         """Fail with `NoLakeError` unless the root is a lake (or an empty folder, a lake to be).
@@ -259,7 +259,7 @@ class LakeStorage:
                 f"{where} is not a lake (no raw/ or tables/ inside): check --lake (or TWITTER_PIPELINE_LAKE)"
             )
 
-    def list_dirs(self, prefix: str) -> list[str]:
+    def list_dirs(self, prefix: str) -> builtins.list[str]:  # `list` is a method here
         """Names of the folders directly under a prefix, sorted (one delimiter listing on S3).
 
         Lets callers narrow a listing (a date, a run, a table) instead of walking every object.
@@ -320,16 +320,7 @@ def _region() -> str | None:
     return (os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "").strip() or None
 
 
-def _timeout_from_env() -> float:
-    """Seconds before a storage call gives up (``TWITTER_PIPELINE_STORAGE_TIMEOUT``, default 60)."""
-    raw = (os.environ.get("TWITTER_PIPELINE_STORAGE_TIMEOUT") or "").strip()
-    try:
-        return max(1.0, float(raw)) if raw else 60.0
-    except ValueError:
-        return 60.0
-
-
-def _s3_filesystem(uri: str, timeout_s: float = 60.0) -> tuple[pafs.FileSystem, str]:
+def _s3_filesystem(uri: str, timeout_s: float = DEFAULT_STORAGE_TIMEOUT) -> tuple[pafs.FileSystem, str]:
     """pyarrow's S3 filesystem with the standard AWS chain and ``AWS_ENDPOINT_URL`` honoured."""
     rest = uri[len("s3://") :]
     if not rest.split("/", 1)[0]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TypeAlias
 
 import numpy as np
 import pyarrow as pa
@@ -58,12 +59,12 @@ class TableSpec:
 
 
 # (name, arrow type, source in the API JSON, description)
-Column = tuple[str, pa.DataType, str, str]
+ColumnDef: TypeAlias = tuple[str, pa.DataType, str, str]
 
 
 def _spec(
     name: str,
-    columns: list[Column],
+    columns: list[ColumnDef],
     keys: tuple[str, ...],
     description: str,
     partition_by: tuple[str, ...] = (),
@@ -75,7 +76,7 @@ def _spec(
     return TableSpec(name, pa.schema(fields), keys, partition_by, description, docs, backfill=backfill)
 
 
-FETCHED_AT: Column = (
+FETCHED_AT: ColumnDef = (
     "fetched_at",
     TIMESTAMP,
     "(page envelope)",
@@ -83,7 +84,7 @@ FETCHED_AT: Column = (
 )
 
 # Posts from `data` and posts from `includes` share one layout so they can be UNIONed.
-_POST_COLUMNS: list[Column] = [
+_POST_COLUMNS: list[ColumnDef] = [
     ("id", pa.string(), "id", "Post id (string: ids exceed 2^53)."),
     ("created_at", TIMESTAMP, "created_at", "When the post was created (UTC)."),
     (
@@ -155,7 +156,7 @@ _POST_COLUMNS: list[Column] = [
     FETCHED_AT,
 ]
 
-_ENTITY_PREFIX: list[Column] = [
+_ENTITY_PREFIX: list[ColumnDef] = [
     (
         "tweet_id",
         pa.string(),

@@ -21,8 +21,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from twitter_pipeline.raw.pages import RawPage
+from twitter_pipeline.transform.batch_dedupe import keep_last_per_key, last_per_key, unique_within_parent
 from twitter_pipeline.transform.columns import (
-    Column,
+    ArrowColumn,
     explode,
     first_item,
     first_present,
@@ -34,7 +35,6 @@ from twitter_pipeline.transform.columns import (
     to_timestamp,
     utc_date,
 )
-from twitter_pipeline.transform.dedupe import keep_last_per_key, last_per_key, unique_within_parent
 from twitter_pipeline.transform.page_reader import read_pages
 from twitter_pipeline.transform.schema import TABLES
 
@@ -129,48 +129,50 @@ URL_FIELDS = {
 # --- helpers -----------------------------------------------------------------------------------
 
 
-def explode_with_fetched(lists: Column, fetched_at: Column) -> tuple[Column, Column]:
+def explode_with_fetched(lists: ArrowColumn, fetched_at: ArrowColumn) -> tuple[ArrowColumn, ArrowColumn]:
     items, parents = explode(lists)
     return items, fetched_at.take(parents)
 
 
-def _explode_include(includes: Column, name: str, fetched_at: Column) -> tuple[Column, Column]:
+def _explode_include(
+    includes: ArrowColumn, name: str, fetched_at: ArrowColumn
+) -> tuple[ArrowColumn, ArrowColumn]:
     return explode_with_fetched(get(includes, name), fetched_at)
 
 
-def _included_posts(includes: Column, fetched_at: Column) -> tuple[Column, Column]:
+def _included_posts(includes: ArrowColumn, fetched_at: ArrowColumn) -> tuple[ArrowColumn, ArrowColumn]:
     old_posts, old_fetched = _explode_include(includes, "tweets", fetched_at)
     new_posts, new_fetched = _explode_include(includes, "posts", fetched_at)
     return _concat(old_posts, new_posts), _concat(old_fetched, new_fetched)
 
 
-def _concat(first: Column, second: Column) -> pa.ChunkedArray:
+def _concat(first: ArrowColumn, second: ArrowColumn) -> pa.ChunkedArray:
     chunks = [*_chunks(first), *_chunks(second)]
     return pa.chunked_array(chunks, type=first.type)
 
 
-def _combined(column: Column) -> pa.Array:
+def _combined(column: ArrowColumn) -> pa.Array:
     return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
 
 
-def _chunks(column: Column) -> list[pa.Array]:
+def _chunks(column: ArrowColumn) -> list[pa.Array]:
     return list(column.chunks) if isinstance(column, pa.ChunkedArray) else [column]
 
 
-def _conform(name: str, columns: dict[str, Column]) -> pa.Table:
+def _conform(name: str, columns: dict[str, ArrowColumn]) -> pa.Table:
     """Exactly the declared schema: declared order, declared types (cast), nothing extra."""
     schema = TABLES[name].schema
     arrays = [pc.cast(columns[field.name], field.type) for field in schema]
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
-def _finish(name: str, columns: dict[str, Column], unique: bool = False) -> pa.Table:
+def _finish(name: str, columns: dict[str, ArrowColumn], unique: bool = False) -> pa.Table:
     """Conform to the declared schema and (unless the caller knows keys are unique) keep the last per key."""
     table = _conform(name, columns)
     return table if unique else keep_last_per_key(table, TABLES[name].keys)
 
 
-def _unique_posts(posts: Column, fetched_at: Column) -> tuple[Column, Column]:
+def _unique_posts(posts: ArrowColumn, fetched_at: ArrowColumn) -> tuple[ArrowColumn, ArrowColumn]:
     """Posts with an id, one per id (the last fetched)."""
     ids = get(posts, "id")
     if ids.null_count:
@@ -183,7 +185,7 @@ def _unique_posts(posts: Column, fetched_at: Column) -> tuple[Column, Column]:
     return posts.take(indices), fetched_at.take(indices)
 
 
-def _post_columns(posts: Column, fetched_at: Column) -> dict[str, Column]:
+def _post_columns(posts: ArrowColumn, fetched_at: ArrowColumn) -> dict[str, ArrowColumn]:
     ids = get(posts, "id")
     created_at = to_timestamp(get(posts, "created_at"))
     metrics = get(posts, "public_metrics")
@@ -229,14 +231,14 @@ def _post_columns(posts: Column, fetched_at: Column) -> dict[str, Column]:
     }
 
 
-def _old_spelling(values: Column, renames: dict[str, str]) -> Column:
+def _old_spelling(values: ArrowColumn, renames: dict[str, str]) -> ArrowColumn:
     """Values 2.167 renamed (withheld scope ``post``) in the older spelling, like the column names."""
     for new, old in renames.items():
         values = pc.if_else(pc.equal(values, new), pa.scalar(old), values)
     return values
 
 
-def _users(users: Column, fetched_at: Column) -> dict[str, Column]:
+def _users(users: ArrowColumn, fetched_at: ArrowColumn) -> dict[str, ArrowColumn]:
     metrics = get(users, "public_metrics")
     bio = get(users, "entities", "description")
     columns = {
@@ -273,7 +275,7 @@ def _users(users: Column, fetched_at: Column) -> dict[str, Column]:
     }
 
 
-def _media(media: Column, fetched_at: Column) -> dict[str, Column]:
+def _media(media: ArrowColumn, fetched_at: ArrowColumn) -> dict[str, ArrowColumn]:
     names = ("media_key", "type", "url", "preview_image_url", "alt_text", "width", "height", "duration_ms")
     return {name: get(media, name) for name in names} | {
         "view_count": get(media, "public_metrics", "view_count"),
@@ -282,7 +284,7 @@ def _media(media: Column, fetched_at: Column) -> dict[str, Column]:
     }
 
 
-def _places(places: Column, fetched_at: Column) -> dict[str, Column]:
+def _places(places: ArrowColumn, fetched_at: ArrowColumn) -> dict[str, ArrowColumn]:
     names = ("id", "full_name", "name", "country", "country_code", "place_type", "contained_within")
     bbox = get(places, "geo", "bbox")
     corners = {
@@ -291,7 +293,7 @@ def _places(places: Column, fetched_at: Column) -> dict[str, Column]:
     return {name: get(places, name) for name in names} | corners | {"fetched_at": fetched_at}
 
 
-def _polls(polls: Column, fetched_at: Column) -> dict[str, Column]:
+def _polls(polls: ArrowColumn, fetched_at: ArrowColumn) -> dict[str, ArrowColumn]:
     options = get(polls, "options")
     votes, parents = explode(options)
     totals = np.bincount(
@@ -307,7 +309,7 @@ def _polls(polls: Column, fetched_at: Column) -> dict[str, Column]:
     }
 
 
-def _entities(posts: Column, fetched_at: Column, kind: str, fields: dict[str, str]) -> pa.Table:
+def _entities(posts: ArrowColumn, fetched_at: ArrowColumn, kind: str, fields: dict[str, str]) -> pa.Table:
     """One row per entity of unique posts; a long post's entities come from its note (into note_text)."""
     note = first_present(
         get(posts, "note_tweet", "entities", kind), get(posts, "note_post", "entities", kind)
@@ -330,7 +332,7 @@ def _entities(posts: Column, fetched_at: Column, kind: str, fields: dict[str, st
     return _finish(table, columns, unique=unique)
 
 
-def _context(posts: Column, fetched_at: Column) -> dict[str, Column]:
+def _context(posts: ArrowColumn, fetched_at: ArrowColumn) -> dict[str, ArrowColumn]:
     items, parents = explode(get(posts, "context_annotations"))
     return {
         "tweet_id": get(posts, "id").take(parents),
@@ -344,7 +346,7 @@ def _context(posts: Column, fetched_at: Column) -> dict[str, Column]:
     }
 
 
-def _references(posts: Column, fetched_at: Column) -> dict[str, Column]:
+def _references(posts: ArrowColumn, fetched_at: ArrowColumn) -> dict[str, ArrowColumn]:
     lists = first_present(get(posts, "referenced_tweets"), get(posts, "referenced_posts"))
     items, parents = explode(lists)
     return {
@@ -358,7 +360,7 @@ def _references(posts: Column, fetched_at: Column) -> dict[str, Column]:
 _ERROR_KEY_PARTS = ("type", "resource_type", "resource_id", "parameter", "field", "value")
 
 
-def _errors(errors: Column, fetched_at: Column) -> dict[str, Column]:
+def _errors(errors: ArrowColumn, fetched_at: ArrowColumn) -> dict[str, ArrowColumn]:
     names = (
         "type",
         "title",

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pytest
 
 from tests.load.helpers import SPECS, batch, fetched
-from twitter_pipeline.load import dedup, load_window, read_table
+from twitter_pipeline.load import load_window, read_table, window_dedupe
 from twitter_pipeline.load.staging import StagedTable, StagingArea
 from twitter_pipeline.storage import LakeStorage
 
@@ -52,11 +52,11 @@ def _stage(lake: LakeStorage) -> StagedTable:
 def test_planning_by_key_ranges_equals_one_range(lake: LakeStorage, monkeypatch: pytest.MonkeyPatch) -> None:
     staged = _stage(lake)
     window = (fetched(0), fetched(0).replace(day=3))
-    whole = dedup.plan_window(lake, SPECS["tweets"], staged, chunk_rows=30, window=window)
-    monkeypatch.setattr(dedup, "BUCKET_ROWS", 40)
-    monkeypatch.setattr(dedup, "SAMPLE_ROWS", 25)
-    assert len(dedup._key_ranges(lake, SPECS["tweets"], staged)) > 3
-    ranged = dedup.plan_window(lake, SPECS["tweets"], staged, chunk_rows=30, window=window)
+    whole = window_dedupe.plan_window(lake, SPECS["tweets"], staged, chunk_rows=30, window=window)
+    monkeypatch.setattr(window_dedupe, "BUCKET_ROWS", 40)
+    monkeypatch.setattr(window_dedupe, "SAMPLE_ROWS", 25)
+    assert len(window_dedupe._key_ranges(lake, SPECS["tweets"], staged)) > 3
+    ranged = window_dedupe.plan_window(lake, SPECS["tweets"], staged, chunk_rows=30, window=window)
 
     assert (
         (ranged.distinct_keys, ranged.null_key_rows) == (whole.distinct_keys, whole.null_key_rows) == (260, 2)
@@ -73,8 +73,8 @@ def test_planning_by_key_ranges_equals_one_range(lake: LakeStorage, monkeypatch:
 def test_a_window_loaded_by_key_ranges_keeps_the_newest_copy_of_each_post(
     lake: LakeStorage, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(dedup, "BUCKET_ROWS", 40)
-    monkeypatch.setattr(dedup, "SAMPLE_ROWS", 25)
+    monkeypatch.setattr(window_dedupe, "BUCKET_ROWS", 40)
+    monkeypatch.setattr(window_dedupe, "SAMPLE_ROWS", 25)
     summary = load_window(lake, "run-1", _window(), specs=SPECS, flush_bytes=4_000, chunk_rows=50)
 
     rows = read_table(lake, "tweets", columns=["id", "text"]).to_pydict()
