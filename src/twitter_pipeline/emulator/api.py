@@ -463,17 +463,14 @@ class EmulatedApi:
 
         return accept
 
-    # ---- endpoints -----------------------------------------------------------------------------------------
-    def _search(self, endpoint: str, params: dict[str, str]) -> ApiResponse:
-        errors: list[dict[str, Any]] = []
-        self._check_known(params, SEARCH_PARAMS, errors)
-        now = self.clock()
-        query = params.get("query")
-        if query is None or query == "":
+    def _check_query(self, query: str | None, errors: list[dict[str, Any]]) -> Any:
+        """The matcher of a valid query, or None with the API's error appended (search and counts alike)."""
+        if not query:
             errors.append(
                 {"parameters": {"query": []}, "message": "The `query` query parameter can not be empty"}
             )
-        elif len(query) > c.QUERY_MAX_LENGTH:
+            return None
+        if len(query) > c.QUERY_MAX_LENGTH:
             errors.append(
                 {
                     "parameters": {"query": [query[:64] + "…"]},
@@ -481,17 +478,25 @@ class EmulatedApi:
                     f"{c.QUERY_MAX_LENGTH} characters",
                 }
             )
-        accept = None
-        if query and len(query) <= c.QUERY_MAX_LENGTH:
-            try:
-                accept = self._matcher(query)
-            except QueryError as exc:
-                errors.append(
-                    {
-                        "parameters": {"query": [query]},
-                        "message": f"There were errors processing your request: {exc}",
-                    }
-                )
+            return None
+        try:
+            return self._matcher(query)
+        except QueryError as exc:
+            errors.append(
+                {
+                    "parameters": {"query": [query]},
+                    "message": f"There were errors processing your request: {exc}",
+                }
+            )
+            return None
+
+    # ---- endpoints -----------------------------------------------------------------------------------------
+    def _search(self, endpoint: str, params: dict[str, str]) -> ApiResponse:
+        errors: list[dict[str, Any]] = []
+        self._check_known(params, SEARCH_PARAMS, errors)
+        now = self.clock()
+        query = params.get("query")
+        accept = self._check_query(query, errors)
         recent = endpoint == ENDPOINT_SEARCH_RECENT
         bounds = c.SEARCH_RECENT_MAX_RESULTS if recent else c.SEARCH_ALL_MAX_RESULTS
         max_results = self._max_results(params, bounds, errors, c.SEARCH_DEFAULT_MAX_RESULTS)

@@ -15,7 +15,6 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from twitter_pipeline.emulator import constants as c
-from twitter_pipeline.emulator.query import QueryError
 
 if TYPE_CHECKING:
     from twitter_pipeline.emulator.api import ApiResponse, EmulatedApi
@@ -47,29 +46,7 @@ def counts(api: EmulatedApi, recent: bool, params: dict[str, str]) -> ApiRespons
     api._check_known(params, COUNTS_PARAMS, errors)
     now = api.clock()
     query = params.get("query")
-    accept = None
-    if not query:
-        errors.append(
-            {"parameters": {"query": []}, "message": "The `query` query parameter can not be empty"}
-        )
-    elif len(query) > c.QUERY_MAX_LENGTH:
-        errors.append(
-            {
-                "parameters": {"query": [query[:64] + "…"]},
-                "message": "The `query` query parameter value is longer than "
-                f"{c.QUERY_MAX_LENGTH} characters",
-            }
-        )
-    else:
-        try:
-            accept = api._matcher(query)
-        except QueryError as exc:
-            errors.append(
-                {
-                    "parameters": {"query": [query]},
-                    "message": f"There were errors processing your request: {exc}",
-                }
-            )
+    accept = api._check_query(query, errors)
     granularity = params.get("granularity", c.DEFAULT_GRANULARITY)
     if granularity not in c.GRANULARITIES:
         errors.append(
