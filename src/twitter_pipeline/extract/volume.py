@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from twitter_pipeline.extract.client import XApiClient
+from twitter_pipeline.extract.client import XApiClient, search_endpoint
 from twitter_pipeline.times import parse_utc
 
 
@@ -66,7 +66,7 @@ def count_posts(
     granularity: str = "hour",
 ) -> VolumeCount:
     """Follow every counts page of one query and window into one `VolumeCount`."""
-    short = endpoint.removeprefix("search_")
+    short = search_endpoint(endpoint)  # the client validates the same name again; one rule for both
     result = VolumeCount(endpoint=short, query=query.strip(), granularity=granularity)
     pages = client.counts(
         short,
