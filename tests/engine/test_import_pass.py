@@ -27,7 +27,7 @@ def test_one_pass_gives_the_pages_and_times_the_full_parse_gives(tmp_path: Path,
     assert [p.fetched_at for p in parsed.pages] == [p.fetched_at for p in expected]
     assert [p.request for p in parsed.pages] == [p.request for p in expected]
     assert parsed.posts == 2 and parsed.page_posts == [1, 1]
-    assert sorted(parsed.batches[0]["tweets"]["id"].to_pylist()) == ["1", "2"]
+    assert sorted(next(parsed.batches())["tweets"]["id"].to_pylist()) == ["1", "2"]
     keys = land_parsed(RawZone(LakeStorage(str(tmp_path / "lake"))), "import-x", parsed, None)
     assert len(keys) == 2
 

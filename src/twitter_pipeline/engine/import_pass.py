@@ -5,11 +5,16 @@ cannot read is checked line by line to name the first bad line, and nothing land
 tables are kept for the load, so an import neither parses a page a second time nor reads its raw
 pages back. Archives too large to hold in memory take the streaming path (`land_archives`, then
 the load reads the raw zone), which parses each page once on the way in and once in the load.
+
+Once every page is checked, landing the raw pages (gzip and file writes, outside the GIL) runs on
+its own thread while the main thread builds the tables and stages them; the load waits for the
+landing before it merges, so every landed table row has its raw page, as in any other run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -20,7 +25,7 @@ import pyarrow.compute as pc
 from twitter_pipeline.errors import InputError
 from twitter_pipeline.extract import archive
 from twitter_pipeline.raw.pages import RawPage
-from twitter_pipeline.raw.zone import RawZone
+from twitter_pipeline.raw.zone import RawZone, page_key
 from twitter_pipeline.transform.page_reader import read_pages
 from twitter_pipeline.transform.tables import DEFAULT_PAGES_PER_BATCH, Tables, tables_from_page_table
 
@@ -32,11 +37,17 @@ GZIP_RATIO_ESTIMATE = 8  # JSON archives compress about 5-8x
 
 @dataclass
 class ParsedImport:
-    """Every page of the files (exact bytes), their tables in batches, and what the summary counts."""
+    """Every page of the files (exact bytes), parsed in batches, and what the summary counts."""
 
     pages: list[RawPage] = field(default_factory=list)
     page_posts: list[int] = field(default_factory=list)  # `data` items per page, for progress
-    batches: list[Tables] = field(default_factory=list)
+    page_tables: list[pa.Table] = field(default_factory=list)  # `read_pages` of each batch
+
+    def batches(self) -> Iterator[Tables]:
+        """The lake tables of each batch, built on demand (one batch's tables in memory at a time)."""
+        for page_table in self.page_tables:
+            yield tables_from_page_table(page_table)
+
     posts: int = 0  # distinct post ids in `data`
     errors: int = 0  # partial errors (`errors` next to `data`)
 
@@ -52,7 +63,7 @@ def fits_in_memory(paths: list[Path]) -> bool:
 
 
 def parse_files(paths: list[Path]) -> ParsedImport:
-    """Read, check and transform every page of every file; raises `InputError` before anything lands."""
+    """Read, check and parse every page of every file; raises `InputError` before anything lands."""
     parsed = ParsedImport()
     post_ids: list[pa.Array] = []
     for path in paths:
@@ -66,17 +77,16 @@ def parse_files(paths: list[Path]) -> ParsedImport:
             pages = [
                 archive.import_page(path, n, line, _fetched_at(path, n, line, mtime)) for n, line in lines
             ]
+        file_table = _checked_page_table(path, lines, pages)  # one bulk parse, on all cores
         for first in range(0, len(pages), DEFAULT_PAGES_PER_BATCH):
-            batch = pages[first : first + DEFAULT_PAGES_PER_BATCH]
-            page_table = _checked_page_table(path, lines[first : first + DEFAULT_PAGES_PER_BATCH], batch)
+            page_table = file_table.slice(first, DEFAULT_PAGES_PER_BATCH)
             parsed.errors += int(pc.sum(pc.list_value_length(page_table["errors"])).as_py() or 0)
             parsed.page_posts.extend(pc.list_value_length(page_table["data"]).fill_null(0).to_pylist())
-            tables = tables_from_page_table(page_table)
-            post_ids.append(tables["tweets"]["id"].combine_chunks())
-            parsed.batches.append(tables)
+            post_ids.extend(pc.struct_field(pc.list_flatten(page_table["data"]), "id").chunks)
+            parsed.page_tables.append(page_table)
         parsed.pages.extend(pages)
     if post_ids:
-        parsed.posts = int(pc.count_distinct(pa.concat_arrays(post_ids)).as_py() or 0)
+        parsed.posts = int(pc.count_distinct(pa.chunked_array(post_ids).drop_null()).as_py() or 0)
     return parsed
 
 
@@ -118,3 +128,35 @@ def land_parsed(
         if on_progress is not None:
             on_progress(posts, seq)
     return keys
+
+
+class Landing:
+    """`land_parsed` on its own thread; `wait` returns once every page is written, or re-raises."""
+
+    def __init__(
+        self, raw: RawZone, run_id: str, parsed: ParsedImport, on_progress: Callable[[int, int], None] | None
+    ) -> None:
+        self.keys = [page_key(run_id, seq, page) for seq, page in enumerate(parsed.pages, start=1)]
+        self._error: BaseException | None = None
+
+        def land() -> None:
+            try:
+                land_parsed(raw, run_id, parsed, on_progress)
+            except BaseException as exc:  # handed to the waiting thread
+                self._error = exc
+
+        self._thread = threading.Thread(target=land, name="land-raw")  # not a daemon: exit waits for it
+        self._thread.start()
+
+    def wait(self) -> None:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+
+def batches_after_landing(parsed: ParsedImport, landing: Landing) -> Iterator[Tables]:
+    """The import's table batches, then the landing's end: the load merges only landed pages."""
+    try:
+        yield from parsed.batches()
+    finally:
+        landing.wait()  # also when the load stops early: no page is still being written at exit

@@ -7,7 +7,7 @@ files, identified by their contents.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -248,7 +248,7 @@ class ImportUnit:
 
         self.raw = RawZone(self.storage)
         self.run_id = import_run_id(self.files) if self.files else "import-empty"
-        self._parsed: tuple[str, Sequence[Mapping[str, pa.Table]]] | None = None
+        self._parsed: tuple[str, Iterator[Mapping[str, pa.Table]]] | None = None
 
     @property
     def lease_name(self) -> str:
@@ -263,14 +263,15 @@ class ImportUnit:
 
         if self.files and import_pass.fits_in_memory(self.files):
             parsed = import_pass.parse_files(self.files)  # checked in full before anything lands
-            keys = import_pass.land_parsed(self.raw, self.run_id, parsed, on_progress)
-            self._parsed = (self.run_id, parsed.batches)
+            landing = import_pass.Landing(self.raw, self.run_id, parsed, on_progress)
+            self._parsed = (self.run_id, import_pass.batches_after_landing(parsed, landing))
             return Extraction(
                 run_id=self.run_id,
-                raw_keys=keys,
+                raw_keys=landing.keys,
                 posts=parsed.posts,
                 errors=parsed.errors,
                 metadata={"query": ", ".join(p.name for p in self.files), "endpoint": "import"},
+                commit=landing.wait,  # a load already on record reads no batch: still wait here
             )
         landed = land_archives(self.raw, list(self.files), run_id=self.run_id, on_progress=on_progress)
         return Extraction(
@@ -287,7 +288,7 @@ class ImportUnit:
     def batches(self, extraction: Extraction) -> Iterable[Mapping[str, pa.Table]]:
         held, self._parsed = self._parsed, None
         if held is not None and held[0] == extraction.run_id:
-            return iter(held[1])  # the tables parsed while checking the files: no second parse
+            return held[1]  # the pages parsed while checking the files: no second parse
         return iter_table_batches(self.raw.read_many(extraction.raw_keys))
 
 

@@ -15,6 +15,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -32,6 +33,9 @@ from twitter_pipeline.transform.schema import TableSpec
 log = logging.getLogger(__name__)
 
 RUNS_PREFIX = "_runs"
+# MERGEs of one tier in flight at once: enough to use two cores and to overlap S3 round trips,
+# few enough that each MERGE's memory (one bounded chunk) stays small.
+MERGE_THREADS = 4
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:+-]{0,199}$")
 
 
@@ -94,13 +98,21 @@ _REFERENCED_FIRST = ("users", "media", "places", "polls", "api_errors")
 _POSTS = ("included_tweets", "tweets")
 
 
-def merge_order(specs: Mapping[str, TableSpec]) -> list[tuple[str, TableSpec]]:
-    """Referenced tables, then posts, then the per-post tables (hashtags, mentions…); stable otherwise."""
+def merge_tiers(specs: Mapping[str, TableSpec]) -> list[list[tuple[str, TableSpec]]]:
+    """Referenced tables, then posts, then the per-post tables (hashtags, mentions…); stable otherwise.
+
+    Tables of one tier do not point at each other, so a tier's MERGEs run side by side: each is its
+    own Delta transaction and delta-rs works outside the GIL, so two cores (or S3 round trips)
+    overlap. A tier starts only after the one before it committed, which keeps the order above.
+    """
 
     def rank(name: str) -> int:
         return 0 if name in _REFERENCED_FIRST else 1 if name in _POSTS else 2
 
-    return sorted(specs.items(), key=lambda item: rank(item[0]))
+    tiers: dict[int, list[tuple[str, TableSpec]]] = {}
+    for item in specs.items():
+        tiers.setdefault(rank(item[0]), []).append(item)
+    return [tiers[rank] for rank in sorted(tiers)]
 
 
 def load_window(
@@ -147,37 +159,20 @@ def load_window(
     staged = staging.finish()
     log.info("staged run %s: %s", run_id, {n: t.rows for n, t in staged.items()})
 
-    for name, spec in merge_order(specs):
-        table_staged = staged.get(name)
-        if table_staged is None or table_staged.rows == 0:
-            continue
-        load = TableLoad(table=name, staged_rows=table_staged.rows, version_before=_version_of(storage, name))
-        try:
-            plan = plan_window(
-                storage, spec, table_staged, chunk_rows=chunk_rows, window=(window_start, window_end)
-            )
-        except OSError as exc:
-            raise storage_error(storage, f"read staged {name!r}", exc) from None
-        load.null_key_rows, load.source_rows = plan.null_key_rows, plan.distinct_keys
-        load.commits, load.outside_window = plan.chunks, plan.outside_window
-        load.created_min = plan.created_min.isoformat() if plan.created_min else None
-        load.created_max = plan.created_max.isoformat() if plan.created_max else None
-        for chunk in range(plan.chunks):
+    def merge_table(name: str, spec: TableSpec) -> TableLoad:
+        return _merge_staged(storage, name, spec, staged[name], run_id, chunk_rows, window_start, window_end)
 
-            def source(
-                chunk: int = chunk, spec: TableSpec = spec, staged: Any = table_staged, plan: Any = plan
-            ) -> Any:
-                return chunk_reader(storage, spec, staged, plan, chunk)
-
-            result = merge_into(storage, spec, source, run_id)
-            load.version = result.version
-            load.inserted += result.inserted
-            load.updated += result.updated
-            load.attempts += result.attempts
-        summary.tables[name] = load
-        log.info("merged %s: %s", name, load)
-        if on_table_loaded is not None:
-            on_table_loaded(load)
+    with ThreadPoolExecutor(max_workers=MERGE_THREADS, thread_name_prefix="merge") as pool:
+        for tier in merge_tiers(specs):
+            todo = [(n, s) for n, s in tier if staged.get(n) is not None and staged[n].rows > 0]
+            futures = [pool.submit(merge_table, name, spec) for name, spec in todo]
+            wait(futures)
+            for future in futures:  # in declaration order; the first failure is the one reported
+                load = future.result()
+                summary.tables[load.table] = load
+                log.info("merged %s: %s", load.table, load)
+                if on_table_loaded is not None:
+                    on_table_loaded(load)
 
     summary.completed_at = _now()
     summary.seconds = round(time.monotonic() - started, 3)
@@ -188,6 +183,40 @@ def load_window(
     except StorageError as exc:  # the window is complete; stale staging is only clutter
         log.warning("could not remove staging for run %s: %s", run_id, exc)
     return summary
+
+
+def _merge_staged(
+    storage: LakeStorage,
+    name: str,
+    spec: TableSpec,
+    table_staged: Any,
+    run_id: str,
+    chunk_rows: int | None,
+    window_start: datetime | None,
+    window_end: datetime | None,
+) -> TableLoad:
+    """One table's part of the window: plan the deduplicated chunks, MERGE each in its own commit."""
+    load = TableLoad(table=name, staged_rows=table_staged.rows, version_before=_version_of(storage, name))
+    try:
+        window = (window_start, window_end)
+        plan = plan_window(storage, spec, table_staged, chunk_rows=chunk_rows, window=window)
+    except OSError as exc:
+        raise storage_error(storage, f"read staged {name!r}", exc) from None
+    load.null_key_rows, load.source_rows = plan.null_key_rows, plan.distinct_keys
+    load.commits, load.outside_window = plan.chunks, plan.outside_window
+    load.created_min = plan.created_min.isoformat() if plan.created_min else None
+    load.created_max = plan.created_max.isoformat() if plan.created_max else None
+    for chunk in range(plan.chunks):
+
+        def source(chunk: int = chunk) -> Any:
+            return chunk_reader(storage, spec, table_staged, plan, chunk)
+
+        result = merge_into(storage, spec, source, run_id)
+        load.version = result.version
+        load.inserted += result.inserted
+        load.updated += result.updated
+        load.attempts += result.attempts
+    return load
 
 
 def _version_of(storage: LakeStorage, name: str) -> int:
