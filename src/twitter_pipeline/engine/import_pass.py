@@ -27,7 +27,7 @@ from twitter_pipeline.extract import archive
 from twitter_pipeline.raw.pages import RawPage
 from twitter_pipeline.raw.zone import RawZone, page_key
 from twitter_pipeline.transform.page_reader import read_pages
-from twitter_pipeline.transform.tables import DEFAULT_PAGES_PER_BATCH, Tables, tables_from_page_table
+from twitter_pipeline.transform.tables import Tables, tables_from_page_table
 
 # Archives up to this many bytes (uncompressed estimate) are held in memory from the check to the
 # load: the lines plus their tables take about twice that.
@@ -41,7 +41,7 @@ class ParsedImport:
 
     pages: list[RawPage] = field(default_factory=list)
     page_posts: list[int] = field(default_factory=list)  # `data` items per page, for progress
-    page_tables: list[pa.Table] = field(default_factory=list)  # `read_pages` of each batch
+    page_tables: list[pa.Table] = field(default_factory=list)  # `read_pages` of each file
 
     def batches(self) -> Iterator[Tables]:
         """The lake tables of each batch, built on demand (one batch's tables in memory at a time)."""
@@ -77,13 +77,13 @@ def parse_files(paths: list[Path]) -> ParsedImport:
             pages = [
                 archive.import_page(path, n, line, _fetched_at(path, n, line, mtime)) for n, line in lines
             ]
-        file_table = _checked_page_table(path, lines, pages)  # one bulk parse, on all cores
-        for first in range(0, len(pages), DEFAULT_PAGES_PER_BATCH):
-            page_table = file_table.slice(first, DEFAULT_PAGES_PER_BATCH)
-            parsed.errors += int(pc.sum(pc.list_value_length(page_table["errors"])).as_py() or 0)
-            parsed.page_posts.extend(pc.list_value_length(page_table["data"]).fill_null(0).to_pylist())
-            post_ids.extend(pc.struct_field(pc.list_flatten(page_table["data"]), "id").chunks)
-            parsed.page_tables.append(page_table)
+        # One bulk parse of the whole file, on all cores, and one transform batch: the file is held
+        # in memory anyway, and within a batch later pages win ties just as later batches do.
+        page_table = _checked_page_table(path, lines, pages)
+        parsed.errors += int(pc.sum(pc.list_value_length(page_table["errors"])).as_py() or 0)
+        parsed.page_posts.extend(pc.list_value_length(page_table["data"]).fill_null(0).to_pylist())
+        post_ids.extend(pc.struct_field(pc.list_flatten(page_table["data"]), "id").chunks)
+        parsed.page_tables.append(page_table)
         parsed.pages.extend(pages)
     if post_ids:
         parsed.posts = int(pc.count_distinct(pa.chunked_array(post_ids).drop_null()).as_py() or 0)
