@@ -60,3 +60,36 @@ def test_a_lake_that_cannot_be_written_exits_4(tmp_path: Path) -> None:
     assert done.returncode == 4, done.stderr
     assert done.stderr.strip().splitlines()[-1].startswith("error: cannot write")
     assert "Traceback" not in done.stderr
+
+
+def test_an_unexpected_failure_is_one_line_and_exit_1(
+    tmp_path: Path,
+    monkeypatch,
+    capsys,  # type: ignore[no-untyped-def]
+) -> None:
+    """A bug of ours (not a PipelineError) still ends as one `error:` line, never a traceback."""
+    import sys
+
+    import pytest
+
+    from twitter_pipeline import pipeline
+    from twitter_pipeline.cli.app import main
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ValueError("boom\nsecond line")
+
+    archive = tmp_path / "a.jsonl"
+    archive.write_text('{"data": []}\n')
+    monkeypatch.setattr(pipeline, "import_files", broken)
+    monkeypatch.setattr(
+        sys, "argv", ["twitter-pipeline", "import", str(archive), "--lake", str(tmp_path / "lake")]
+    )
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    assert exit_info.value.code == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert err.strip().splitlines()[-1] == (
+        "error: unexpected failure (ValueError: boom); this is a bug in twitter-pipeline: "
+        "rerun with --log-level debug for the traceback and report it"
+    )

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 
 import typer
 
 from twitter_pipeline.cli import interrupt
-from twitter_pipeline.errors import PipelineError
+from twitter_pipeline.errors import PipelineError, one_line
 from twitter_pipeline.logs import scrub
 
 app = typer.Typer(
@@ -57,6 +58,17 @@ def _main() -> None:
         sys.exit(exc.exit_code)
     except _CLICK_EXCEPTION as exc:
         sys.exit(_usage_error(exc))
+    except Exception as exc:  # a bug of ours, not bad input: still one line, the traceback in the log
+        logging.getLogger("twitter_pipeline").debug("unexpected failure", exc_info=True)
+        typer.secho(
+            scrub(
+                f"error: unexpected failure ({type(exc).__name__}: {one_line(exc)}); this is a bug in "
+                "twitter-pipeline: rerun with --log-level debug for the traceback and report it"
+            ),
+            err=True,
+            fg=typer.colors.RED,
+        )
+        sys.exit(1)
     if isinstance(code, int) and code:  # `typer.Exit(n)` comes back as a return value here
         sys.exit(code)
 
