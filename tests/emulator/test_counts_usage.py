@@ -55,6 +55,16 @@ def test_counts_equal_the_posts_search_returns(client: httpx.Client, query: str)
     assert len(counted["data"]) == 60
 
 
+def test_asking_again_for_the_same_buckets_gives_the_same_counts(client: httpx.Client) -> None:
+    """Bucket tallies are remembered (a client that timed out asks again); answers never change."""
+    params = {"query": DEMO_QUERY, **WINDOW, "granularity": "minute"}
+    first = client.get(COUNTS_RECENT, params=params).json()
+    again = client.get(COUNTS_RECENT, params=params).json()
+    other = client.get(COUNTS_RECENT, params={**params, "query": "data -is:retweet"}).json()
+    assert again == first
+    assert other["meta"]["total_tweet_count"] != first["meta"]["total_tweet_count"]
+
+
 def test_counts_respect_since_id_and_until_id_like_search(client: httpx.Client) -> None:
     ids = sorted(_search_ids(client, {"query": "data", **WINDOW}), key=int)
     bounds = {"since_id": ids[10], "until_id": ids[-10]}

@@ -158,3 +158,24 @@ def test_wrong_token_and_bad_query(emulator, lake, caplog):
         )
     assert emulator.token not in caplog.text
     assert list(state.checkpoints()) == []
+
+
+def test_the_checkpoint_is_saved_per_few_seconds_not_per_page(emulator, lake, monkeypatch):
+    """Durability is a property of the run: a fast window of many pages saves its checkpoint a few
+    times (each save syncs the pages before it), not once per page; the result is the same."""
+    raw, state = lake
+    saves: list[int] = []
+    original = StateStore.save_checkpoint
+
+    def counting_save(self, checkpoint):  # type: ignore[no-untyped-def]
+        saves.append(checkpoint.seq)
+        for key in checkpoint.raw_keys:  # every page a saved checkpoint names is already complete
+            raw.read(key)
+        return original(self, checkpoint)
+
+    monkeypatch.setattr(StateStore, "save_checkpoint", counting_save)
+    result = extract_window(client(emulator), raw, state, archive_request(), finalize_when_done=False)
+    assert result.complete and result.pages > 5
+    assert saves[0] == 0 and saves[-1] == result.pages  # the claim, then the finished run
+    assert len(saves) <= 2 + result.pages // 5, f"{len(saves)} saves for {result.pages} pages"
+    assert set(raw_ids(raw, result.raw_keys)) == emulator.served_ids

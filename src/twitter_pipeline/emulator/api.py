@@ -120,6 +120,7 @@ class EmulatedApi:
         self.clock = clock
         self.scan_budget = max_scan * 10
         self._floor_cache: dict[tuple[int, int], int] = {}
+        self.count_cache: dict[tuple[str, int, int], int] = {}  # see counts._tally
         self._render_cache = RenderCache()
 
     # ---- entry point -------------------------------------------------------------------------------------
