@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -121,6 +122,7 @@ class EmulatedApi:
         self.scan_budget = max_scan * 10
         self._floor_cache: dict[tuple[int, int], int] = {}
         self.count_cache: dict[tuple[str, int, int], int] = {}  # see counts._tally
+        self.count_lock = threading.Lock()
         self._render_cache = RenderCache()
 
     # ---- entry point -------------------------------------------------------------------------------------

@@ -108,12 +108,13 @@ def _tally(api: EmulatedApi, query: str, lo: int, hi: int, accept: Any) -> int:
     """Matching posts among world indices [lo, hi), remembered: the world never changes, and a
     client that timed out on a dense bucket asks for the same bucket again."""
     key = (query, lo, hi)
-    found = api.count_cache.get(key)
-    if found is None:
-        found = sum(1 for i in range(lo, hi) if accept(i)[0] is not None)
-        if len(api.count_cache) >= _COUNT_CACHE_SIZE:
-            api.count_cache.clear()  # bounded memory; clear() is safe with other request threads
-        api.count_cache[key] = found
+    with api.count_lock:  # a retry waits for the tally still running for it, then reads it
+        found = api.count_cache.get(key)
+        if found is None:
+            found = sum(1 for i in range(lo, hi) if accept(i)[0] is not None)
+            if len(api.count_cache) >= _COUNT_CACHE_SIZE:
+                api.count_cache.clear()
+            api.count_cache[key] = found
     return found
 
 
