@@ -8,8 +8,8 @@ raw pages as the other tables and merged in the same `load_window` call, so it c
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import UTC, datetime
+from collections.abc import Sequence
+from datetime import datetime
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -17,9 +17,11 @@ import pyarrow.compute as pc
 from twitter_pipeline.load import read_table
 from twitter_pipeline.raw.pages import RawPage
 from twitter_pipeline.storage import LakeStorage
+from twitter_pipeline.transform.batch_dedupe import keep_last_per_key
 from twitter_pipeline.transform.schema import TIMESTAMP, ColumnDoc, TableSpec
 
 COLLECTION_POSTS = "collection_posts"
+POST_ENDPOINTS = frozenset({"search_recent", "search_all", "user_tweets"})  # pages whose `data` are posts
 
 _COLUMNS: list[tuple[str, pa.DataType, str, str]] = [
     ("collection", pa.string(), "(collections.toml)", "Name of the collection that fetched the post."),
@@ -56,10 +58,6 @@ COLLECTION_POSTS_SPEC = TableSpec(
 )
 
 
-def _utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def account_of(page: RawPage) -> str | None:
     """The user id of a timeline page (from its request path), None for other endpoints."""
     parts = page.request.path.strip("/").split("/")
@@ -73,41 +71,52 @@ class MembershipBuilder:
 
     Only the run's own posts are held (their first fetch within the run). Posts linked by earlier
     runs keep their ``first_*`` columns through the MERGE itself (`TableSpec.keep_on_update`), so
-    a run's cost never grows with how many posts the collection already holds.
+    a run's cost never grows with how many posts the collection already holds. The links come from
+    the batch's page table (`transform.page_reader.read_pages`): no page is parsed a second time.
     """
 
     def __init__(self, collection: str, kind: str, run_id: str) -> None:
         self.collection, self.kind, self.run_id = collection, kind, run_id
         self.first: dict[str, tuple[datetime, str]] = {}
 
-    def table(self, pages: Iterable[RawPage]) -> pa.Table:
-        rows: dict[str, dict[str, object]] = {}
-        for page in pages:
-            data = page.payload.get("data")
-            if not isinstance(data, list):
-                continue  # lookups (data is one user) and error-only pages link no posts
-            fetched = _utc(page.fetched_at)
-            account = account_of(page)
-            for post in data:
-                post_id = str(post.get("id") or "") if isinstance(post, dict) else ""
-                if not post_id:
-                    continue
-                first_at, first_run = self.first.setdefault(post_id, (fetched, self.run_id))
-                previous = rows.get(post_id)
-                if previous is not None and previous["fetched_at"] > fetched:  # type: ignore[operator]
-                    continue
-                rows[post_id] = {
-                    "collection": self.collection,
-                    "tweet_id": post_id,
-                    "kind": self.kind,
-                    "endpoint": page.request.endpoint,
-                    "account_id": account,
-                    "first_fetched_at": first_at,
-                    "first_run_id": first_run,
-                    "run_id": self.run_id,
-                    "fetched_at": fetched,
-                }
-        return pa.Table.from_pylist(list(rows.values()), schema=COLLECTION_POSTS_SPEC.schema)
+    def table(self, pages: Sequence[RawPage], page_table: pa.Table) -> pa.Table:
+        """One row per post of the batch's result pages (`data`), its latest fetch winning."""
+        data = page_table["data"]
+        posts, parents = pc.list_flatten(data), pc.list_parent_indices(data)
+        links = pa.table(
+            {
+                "tweet_id": pc.struct_field(posts, "id"),
+                "endpoint": pc.take(pa.array([p.request.endpoint for p in pages], pa.string()), parents),
+                "account_id": pc.take(pa.array([account_of(p) for p in pages], pa.string()), parents),
+                "fetched_at": pc.take(page_table["fetched_at"], parents).cast(TIMESTAMP),
+                "_linked": pc.take(pa.array([p.request.endpoint in POST_ENDPOINTS for p in pages]), parents),
+            }
+        )
+        usable = pc.and_(links["_linked"], pc.greater(pc.utf8_length(links["tweet_id"]), 0))
+        links = links.filter(pc.fill_null(usable, False)).drop_columns("_linked")
+        earliest = links.group_by("tweet_id").aggregate([("fetched_at", "min")]) if links.num_rows else None
+        links = keep_last_per_key(links, ["tweet_id"])  # a post's row is its latest fetch
+        if earliest is not None:
+            for post_id, fetched in zip(
+                earliest["tweet_id"].to_pylist(), earliest["fetched_at_min"].to_pylist(), strict=True
+            ):
+                self.first.setdefault(post_id, (fetched, self.run_id))
+        firsts = [self.first[post_id] for post_id in links["tweet_id"].to_pylist()]
+        rows = links.num_rows
+        return pa.table(
+            {
+                "collection": pa.array([self.collection] * rows, pa.string()),
+                "tweet_id": links["tweet_id"],
+                "kind": pa.array([self.kind] * rows, pa.string()),
+                "endpoint": links["endpoint"],
+                "account_id": links["account_id"],
+                "first_fetched_at": pa.array([first[0] for first in firsts], TIMESTAMP),
+                "first_run_id": pa.array([first[1] for first in firsts], pa.string()),
+                "run_id": pa.array([self.run_id] * rows, pa.string()),
+                "fetched_at": links["fetched_at"],
+            },
+            schema=COLLECTION_POSTS_SPEC.schema,
+        )
 
 
 def posts_per_collection(storage: LakeStorage) -> dict[str, int]:

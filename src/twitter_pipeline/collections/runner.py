@@ -313,6 +313,8 @@ class CollectionUnit:
     # -- load --------------------------------------------------------------------------------------
     def batches(self, extraction: Extraction) -> Iterator[Mapping[str, pa.Table]]:
         from twitter_pipeline.transform import DEFAULT_PAGES_PER_BATCH, pages_to_tables
+        from twitter_pipeline.transform.page_reader import read_pages
+        from twitter_pipeline.transform.tables import tables_from_page_table
 
         builder = MembershipBuilder(self.collection.name, self.collection.kind, extraction.run_id)
         lookup_keys = list(extraction.metadata.get("lookup_keys") or [])
@@ -321,8 +323,9 @@ class CollectionUnit:
         keys = iter(extraction.raw_keys)
         while chunk := list(islice(keys, DEFAULT_PAGES_PER_BATCH)):
             pages = list(self.raw.read_many(chunk))
-            tables = pages_to_tables(pages)
-            tables[COLLECTION_POSTS] = builder.table(pages)
+            page_table = read_pages(pages)  # parsed once: the lake tables and the links share it
+            tables = tables_from_page_table(page_table)
+            tables[COLLECTION_POSTS] = builder.table(pages, page_table)
             yield tables
 
 
