@@ -87,6 +87,7 @@ def _warm_counts(run_argv: list[str], env: dict[str, str]) -> float:
     options = [
         item for pair in zip(run_argv[2::2], run_argv[3::2], strict=False) if pair[0] in keep for item in pair
     ]
+    # hourly buckets: each stays well inside the client's timeout; the run's daily buckets sum them
     argv = [run_argv[0], "estimate", *options, "--granularity", "hour", "--format", "json"]
     started = time.perf_counter()
     done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=3600, check=False)

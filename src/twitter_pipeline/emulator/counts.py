@@ -11,6 +11,7 @@ has examined its scan budget of posts, so a long window never holds one request 
 from __future__ import annotations
 
 from bisect import bisect_right
+from itertools import pairwise
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -90,9 +91,14 @@ def counts(api: EmulatedApi, recent: bool, params: dict[str, str]) -> ApiRespons
         if tallies and examined >= api.scan_budget // 20:
             last_bucket = k  # a short page, as search returns one: the next token continues here
             break
-        lo, hi = _index_range(api, edges[k], edges[k + 1], since_id, until_id)
-        tallies.append(_tally(api, query, lo, hi, accept))
-        examined += max(0, hi - lo)
+        tally = 0
+        # Tallied by the hour (remembered per hour): a day bucket reuses an hourly count's work.
+        hours = bucket_edges(edges[k], edges[k + 1], "hour")
+        for first_ms, end_ms_of_hour in pairwise(hours):
+            lo, hi = _index_range(api, first_ms, end_ms_of_hour, since_id, until_id)
+            tally += _tally(api, query, lo, hi, accept)
+            examined += max(0, hi - lo)
+        tallies.append(tally)
     page_edges = edges[first_bucket : last_bucket + 1]
     data = [
         {"end": _iso_ms(page_edges[k + 1]), "start": _iso_ms(page_edges[k]), count_key: tallies[k]}
