@@ -11,8 +11,8 @@ has examined its scan budget of posts, so a long window never holds one request 
 from __future__ import annotations
 
 from bisect import bisect_right
-from itertools import pairwise
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from twitter_pipeline.emulator import constants as c
