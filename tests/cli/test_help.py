@@ -33,6 +33,8 @@ def test_commands_are_listed_in_workflow_order() -> None:
 def test_help_has_no_type_noise_on_flags(command: str) -> None:
     text = _help(command)
     assert "<bool>" not in text and "╭" not in text  # plain text, fit for a pipe
+    options = [line for line in text.splitlines() if line.lstrip().startswith("-")]
+    assert not [line for line in options if "<int" in line or "<float" in line or "<str>" in line]
     assert text.startswith(f"Usage: twitter-pipeline {command}")
 
 

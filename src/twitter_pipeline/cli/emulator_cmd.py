@@ -41,54 +41,90 @@ def emulator(
     posts_per_hour: int = typer.Option(
         c.DEFAULT_POSTS_PER_HOUR,
         "--posts-per-hour",
+        metavar="N",
         help="World density: posts created per hour of world time.",
     ),
-    users: int = typer.Option(c.DEFAULT_USERS, "--users", help="Number of authors in the world."),
+    users: int = typer.Option(
+        c.DEFAULT_USERS, "--users", metavar="N", help="Number of authors in the world."
+    ),
     world_start: str = typer.Option(
         c.DEFAULT_WORLD_START.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "--world-start",
+        metavar="ISO",
         help="Time of the world's first post (RFC 3339). Posts exist from here until now.",
     ),
     rate_limit_window: int = typer.Option(
-        c.RATE_LIMIT_WINDOW_S, "--rate-limit-window", help="Rate-limit window in seconds (real API: 900)."
+        c.RATE_LIMIT_WINDOW_S,
+        "--rate-limit-window",
+        metavar="SECONDS",
+        help="Rate-limit window in seconds (real API: 900).",
     ),
     recent_limit: int = typer.Option(
-        c.RATE_LIMITS["search_recent"], "--recent-limit", help="Recent-search requests per window and token."
+        c.RATE_LIMITS["search_recent"],
+        "--recent-limit",
+        metavar="N",
+        help="Recent-search requests per window and token.",
     ),
     all_limit: int = typer.Option(
-        c.RATE_LIMITS["search_all"], "--all-limit", help="Full-archive requests per window and token."
+        c.RATE_LIMITS["search_all"],
+        "--all-limit",
+        metavar="N",
+        help="Full-archive requests per window and token.",
     ),
     all_per_second: int = typer.Option(
         c.SEARCH_ALL_PER_SECOND,
         "--all-per-second",
+        metavar="N",
         help="Full-archive requests allowed per second (0 = unlimited); excess gets 429 with remaining > 0.",
     ),
     burst_every: int = typer.Option(
-        0, "--burst-every", help="Fault: every N-th request starts a burst of 429s (0 = off)."
+        0, "--burst-every", metavar="N", help="Fault: every N-th request starts a burst of 429s (0 = off)."
     ),
-    burst_length: int = typer.Option(0, "--burst-length", help="Fault: consecutive 429s per burst."),
+    burst_length: int = typer.Option(
+        0, "--burst-length", metavar="N", help="Fault: consecutive 429s per burst."
+    ),
     burst_reset: int = typer.Option(
-        3, "--burst-reset", help="Fault: during a burst, x-rate-limit-reset is this many seconds ahead."
+        3,
+        "--burst-reset",
+        metavar="SECONDS",
+        help="Fault: during a burst, x-rate-limit-reset is this many seconds ahead.",
     ),
-    error_rate: float = typer.Option(0.0, "--error-rate", help="Fault: share of requests answered 500/503."),
-    delay_ms: int = typer.Option(0, "--delay-ms", help="Fault: extra latency per response, in milliseconds."),
+    error_rate: float = typer.Option(
+        0.0, "--error-rate", metavar="SHARE", help="Fault: share of requests answered 500/503."
+    ),
+    delay_ms: int = typer.Option(
+        0, "--delay-ms", metavar="MS", help="Fault: extra latency per response, in milliseconds."
+    ),
     truncate_rate: float = typer.Option(
-        0.0, "--truncate-rate", help="Fault: share of 200 responses whose body is cut short before closing."
+        0.0,
+        "--truncate-rate",
+        metavar="SHARE",
+        help="Fault: share of 200 responses whose body is cut short before closing.",
     ),
     reset_rate: float = typer.Option(
-        0.0, "--reset-rate", help="Fault: share of requests answered with a TCP connection reset."
+        0.0,
+        "--reset-rate",
+        metavar="SHARE",
+        help="Fault: share of requests answered with a TCP connection reset.",
     ),
     usage_cap: int | None = typer.Option(
         None,
         "--usage-cap",
+        metavar="POSTS",
         help="After this many distinct posts served, answer 429 usage-capped; a Monthly cap is also the "
         "project_cap /2/usage/tweets reports.",
     ),
     usage_cap_period: str = typer.Option(
-        "Monthly", "--usage-cap-period", help="Period reported by the usage-cap Problem: Daily or Monthly."
+        "Monthly",
+        "--usage-cap-period",
+        metavar="PERIOD",
+        help="Period reported by the usage-cap Problem: Daily or Monthly.",
     ),
     cap_reset_day: int = typer.Option(
-        1, "--cap-reset-day", help="Day of the month /2/usage/tweets reports as the cap's reset day."
+        1,
+        "--cap-reset-day",
+        metavar="DAY",
+        help="Day of the month /2/usage/tweets reports as the cap's reset day.",
     ),
 ) -> None:
     """Run the local X API v2 emulator until Ctrl-C or SIGTERM.

@@ -88,7 +88,7 @@ def run(
     no_quality: bool = typer.Option(
         False, "--no-quality", help="Skip the data-quality checks after loading."
     ),
-    max_posts: int | None = typer.Option(None, "--max-posts", min=1, help=MAX_POSTS_HELP),
+    max_posts: int | None = typer.Option(None, "--max-posts", min=1, metavar="N", help=MAX_POSTS_HELP),
     dry_run: bool = typer.Option(False, "--dry-run", help=DRY_RUN_HELP),
     fmt: str = format_option("the run summary"),
 ) -> None:
