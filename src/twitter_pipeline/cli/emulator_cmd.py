@@ -11,7 +11,6 @@ import typer
 from twitter_pipeline.cli.app import app
 from twitter_pipeline.emulator import constants as c
 from twitter_pipeline.emulator.config import EmulatorConfig
-from twitter_pipeline.emulator.server import EmulatorServer
 from twitter_pipeline.errors import ConfigError
 from twitter_pipeline.times import parse_utc
 
@@ -165,6 +164,8 @@ def emulator(
         usage_cap_period=usage_cap_period,
         cap_reset_day=cap_reset_day,
     )
+    from twitter_pipeline.emulator.server import EmulatorServer
+
     server = EmulatorServer(config)
     try:
         server.start()

@@ -9,6 +9,8 @@ Use it in-process::
 or from the command line: ``twitter-pipeline emulator --port 8750``.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from twitter_pipeline.emulator.config import EmulatorConfig
 from twitter_pipeline.emulator.constants import (
     DEFAULT_POSTS_PER_HOUR,
@@ -18,8 +20,23 @@ from twitter_pipeline.emulator.constants import (
     SEARCH_ALL_PATH,
     SEARCH_RECENT_PATH,
 )
-from twitter_pipeline.emulator.server import EmulatorServer, RequestRecord
-from twitter_pipeline.emulator.world import World
+
+if TYPE_CHECKING:
+    from twitter_pipeline.emulator.server import EmulatorServer, RequestRecord
+    from twitter_pipeline.emulator.world import World
+
+# The server and its world load on first use: a CLI command that never serves (``import``, ``sql``)
+# does not pay for them at start.
+_LAZY = {"EmulatorServer": "server", "RequestRecord": "server", "World": "world"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from importlib import import_module
+
+        return getattr(import_module(f"twitter_pipeline.emulator.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "DEFAULT_POSTS_PER_HOUR",
