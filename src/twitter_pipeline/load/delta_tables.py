@@ -96,6 +96,9 @@ class MergeResult:
     inserted: int
     updated: int
     attempts: int
+    files_scanned: int = 0  # target files the MERGE read: what a window's load costs on a big table
+    files_skipped: int = 0  # target files it ruled out from their statistics without reading them
+    merge_ms: int = 0
 
 
 def merge_predicate(spec: TableSpec, columns: list[str]) -> str:
@@ -148,6 +151,9 @@ def merge_into(
         inserted=int(metrics.get("num_target_rows_inserted", 0)),
         updated=int(metrics.get("num_target_rows_updated", 0)),
         attempts=attempt.retry_state.attempt_number,
+        files_scanned=int(metrics.get("num_target_files_scanned", 0)),
+        files_skipped=int(metrics.get("num_target_files_skipped_during_scan", 0)),
+        merge_ms=int(metrics.get("execution_time_ms", 0)),
     )
 
 

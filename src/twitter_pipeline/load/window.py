@@ -36,6 +36,7 @@ RUNS_PREFIX = "_runs"
 # MERGEs of one tier in flight at once: enough to use two cores and to overlap S3 round trips,
 # few enough that each MERGE's memory (one bounded chunk) stays small.
 MERGE_THREADS = 4
+PARALLEL_MAX_ROWS = 100_000  # staged rows up to which a table merges beside others of its tier
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:+-]{0,199}$")
 
 
@@ -56,6 +57,9 @@ class TableLoad:
     outside_window: int = 0  # rows whose created_at lies outside [window_start, window_end)
     commits: int = 0  # MERGE commits: 1 unless the window exceeded one chunk (see load.window_dedupe)
     attempts: int = 0
+    files_scanned: int = 0  # target files the MERGEs read (the rest were skipped by their statistics)
+    files_skipped: int = 0
+    merge_ms: int = 0
 
 
 @dataclass
@@ -165,9 +169,16 @@ def load_window(
     with ThreadPoolExecutor(max_workers=MERGE_THREADS, thread_name_prefix="merge") as pool:
         for tier in merge_tiers(specs):
             todo = [(n, s) for n, s in tier if staged.get(n) is not None and staged[n].rows > 0]
-            futures = [pool.submit(merge_table, name, spec) for name, spec in todo]
+            small = [(n, s) for n, s in todo if staged[n].rows <= PARALLEL_MAX_ROWS]
+            futures = [pool.submit(merge_table, name, spec) for name, spec in small]
             wait(futures)
-            for future in futures:  # in declaration order; the first failure is the one reported
+            # A large window's tables merge one at a time: each holds a chunk of up to
+            # MAX_CHUNK_ROWS in memory, and four at once would quadruple the load's peak.
+            for name, spec in todo:
+                if staged[name].rows > PARALLEL_MAX_ROWS and not any(f.exception() for f in futures):
+                    futures.append(pool.submit(merge_table, name, spec))
+                    wait(futures[-1:])
+            for future in futures:  # the first failure is the one reported
                 load = future.result()
                 summary.tables[load.table] = load
                 log.info("merged %s: %s", load.table, load)
@@ -216,6 +227,9 @@ def _merge_staged(
         load.inserted += result.inserted
         load.updated += result.updated
         load.attempts += result.attempts
+        load.files_scanned += result.files_scanned
+        load.files_skipped += result.files_skipped
+        load.merge_ms += result.merge_ms
     return load
 
 
