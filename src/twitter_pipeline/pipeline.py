@@ -26,9 +26,6 @@ from twitter_pipeline.storage import LakeStorage
 from twitter_pipeline.times import parse_time
 
 if TYPE_CHECKING:  # the engine loads the heavy stack: imported when a run starts
-    from concurrent.futures import Future
-
-    from twitter_pipeline.engine.import_pass import ParsedImport
     from twitter_pipeline.engine.run import UnitOutcome
 
 logger = logging.getLogger("twitter_pipeline.pipeline")
@@ -340,7 +337,6 @@ def import_files(
     *,
     on_progress: OnProgress | None = None,
     quality: bool = True,
-    prefetched: Future[ParsedImport] | None = None,
 ) -> RunSummary:
     """Replay twarc2 JSONL archives / saved JSON pages through raw zone → tables (the run engine).
 
@@ -353,7 +349,7 @@ def import_files(
     from twitter_pipeline.engine.units import ImportUnit
 
     storage = writable_lake(settings)
-    unit = ImportUnit(storage, [Path(p) for p in paths], prefetched=prefetched)
+    unit = ImportUnit(storage, [Path(p) for p in paths])
     outcome = run_unit(storage, unit, quality=quality, on_progress=on_progress)
     return summarize(outcome, "import", storage.uri)
 

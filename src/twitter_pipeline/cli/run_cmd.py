@@ -247,13 +247,10 @@ def import_(
     fmt: str = format_option("the import summary"),
 ) -> None:
     """Load saved API response pages through the same raw zone → tables path as `run`."""
-    from twitter_pipeline.engine import import_pass
+    from twitter_pipeline import pipeline
 
     check_format(fmt)
     settings = load_settings(lake=lake)
-    prefetched = import_pass.parse_in_background(files)  # reads while the engine below loads
-    from twitter_pipeline import pipeline
-
     landed.lake = settings.lake
     with page_progress() as progress:
         task = progress.add_task("import", total=None, posts=0, status="")
@@ -262,9 +259,7 @@ def import_(
             progress.update(task, completed=pages, posts=posts)
             landed.update(pages=pages, posts=posts)
 
-        summary = pipeline.import_files(
-            settings, files, on_progress=on_progress, quality=not no_quality, prefetched=prefetched
-        )
+        summary = pipeline.import_files(settings, files, on_progress=on_progress, quality=not no_quality)
     _print_summary(summary, fmt)
 
 

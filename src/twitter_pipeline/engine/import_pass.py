@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -61,22 +60,6 @@ def fits_in_memory(paths: list[Path]) -> bool:
         size = path.stat().st_size
         total += size * GZIP_RATIO_ESTIMATE if path.suffix == ".gz" else size
     return total <= MAX_HELD_BYTES
-
-
-def parse_in_background(paths: list[Path]) -> Future[ParsedImport] | None:
-    """`parse_files` started on its own thread, for files held in memory (None for the others).
-
-    The CLI calls this before it loads the rest of the engine: Arrow's parse runs outside the GIL
-    while the interpreter imports the load stage. Reading files has no effect on the lake, and any
-    error surfaces where the unit takes the result, exactly where a direct parse would raise it.
-    """
-    if not paths or not fits_in_memory(paths):
-        return None
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parse")
-    try:
-        return pool.submit(parse_files, paths)
-    finally:
-        pool.shutdown(wait=False)  # the thread ends with its one task
 
 
 def parse_files(paths: list[Path]) -> ParsedImport:

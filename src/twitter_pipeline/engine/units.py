@@ -8,11 +8,9 @@ files, identified by their contents.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
@@ -26,9 +24,6 @@ from twitter_pipeline.storage import LakeStorage
 from twitter_pipeline.times import parse_utc
 from twitter_pipeline.transform import iter_table_batches
 from twitter_pipeline.transform.schema import TABLES, TableSpec
-
-if TYPE_CHECKING:
-    from twitter_pipeline.engine.import_pass import ParsedImport
 
 ALREADY_COMPLETE = "window already complete: nothing fetched (use --force to fetch it again)"
 STOPPED_AT_MAX_PAGES = "stopped at --max-pages: the next run continues where this one stopped"
@@ -247,7 +242,6 @@ class ImportUnit:
     storage: LakeStorage
     files: list[Path]
     specs: Mapping[str, TableSpec] = field(default_factory=lambda: TABLES)
-    prefetched: Future[ParsedImport] | None = None  # `import_pass.parse_in_background` of `files`
 
     def __post_init__(self) -> None:
         from twitter_pipeline.extract.archive import import_run_id
@@ -268,8 +262,7 @@ class ImportUnit:
         from twitter_pipeline.extract.archive import land_archives
 
         if self.files and import_pass.fits_in_memory(self.files):
-            # checked in full before anything lands
-            parsed = self.prefetched.result() if self.prefetched else import_pass.parse_files(self.files)
+            parsed = import_pass.parse_files(self.files)  # checked in full before anything lands
             landing = import_pass.Landing(self.raw, self.run_id, parsed, on_progress)
             self._parsed = (self.run_id, import_pass.batches_after_landing(parsed, landing))
             return Extraction(
