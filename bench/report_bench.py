@@ -46,6 +46,8 @@ def build_base(lake: Path, posts: int) -> None:
     print(f"collecting {hours} h of emulator posts into {lake} …", flush=True)
     _cli(
         "backfill",
+        "--source",
+        "emulator",  # synthetic data is chosen explicitly on any lake but the demo's ./lake
         "--start",
         start.isoformat(),
         "--end",
