@@ -37,19 +37,18 @@ GZIP_RATIO_ESTIMATE = 8  # JSON archives compress about 5-8x
 
 @dataclass
 class ParsedImport:
-    """Every page of the files (exact bytes), parsed in batches, and what the summary counts."""
+    """Every page of the files (exact bytes), parsed once per file, and what the summary counts."""
 
     pages: list[RawPage] = field(default_factory=list)
     page_posts: list[int] = field(default_factory=list)  # `data` items per page, for progress
     page_tables: list[pa.Table] = field(default_factory=list)  # `read_pages` of each file
-
-    def batches(self) -> Iterator[Tables]:
-        """The lake tables of each batch, built on demand (one batch's tables in memory at a time)."""
-        for page_table in self.page_tables:
-            yield tables_from_page_table(page_table)
-
     posts: int = 0  # distinct post ids in `data`
     errors: int = 0  # partial errors (`errors` next to `data`)
+
+    def batches(self) -> Iterator[Tables]:
+        """The lake tables of each file, built on demand (one file's tables in memory at a time)."""
+        for page_table in self.page_tables:
+            yield tables_from_page_table(page_table)
 
 
 def fits_in_memory(paths: list[Path]) -> bool:

@@ -25,7 +25,7 @@ import pyarrow as pa
 
 from twitter_pipeline.errors import ConfigError, StorageError
 from twitter_pipeline.load.delta_tables import merge_into, open_table, storage_error
-from twitter_pipeline.load.staging import DEFAULT_FLUSH_BYTES, StagingArea
+from twitter_pipeline.load.staging import DEFAULT_FLUSH_BYTES, StagedTable, StagingArea
 from twitter_pipeline.load.window_dedupe import chunk_reader, plan_window
 from twitter_pipeline.storage import LakeStorage
 from twitter_pipeline.transform.schema import TableSpec
@@ -169,21 +169,20 @@ def load_window(
     with ThreadPoolExecutor(max_workers=MERGE_THREADS, thread_name_prefix="merge") as pool:
         for tier in merge_tiers(specs):
             todo = [(n, s) for n, s in tier if staged.get(n) is not None and staged[n].rows > 0]
-            small = [(n, s) for n, s in todo if staged[n].rows <= PARALLEL_MAX_ROWS]
-            futures = [pool.submit(merge_table, name, spec) for name, spec in small]
-            wait(futures)
-            # A large window's tables merge one at a time: each holds a chunk of up to
-            # MAX_CHUNK_ROWS in memory, and four at once would quadruple the load's peak.
-            for name, spec in todo:
-                if staged[name].rows > PARALLEL_MAX_ROWS and not any(f.exception() for f in futures):
-                    futures.append(pool.submit(merge_table, name, spec))
-                    wait(futures[-1:])
-            for future in futures:  # the first failure is the one reported
-                load = future.result()
-                summary.tables[load.table] = load
-                log.info("merged %s: %s", load.table, load)
-                if on_table_loaded is not None:
-                    on_table_loaded(load)
+            # Tables of a small window merge side by side; a table over PARALLEL_MAX_ROWS merges
+            # alone (each MERGE holds a chunk of up to MAX_CHUNK_ROWS: four at once would quadruple
+            # the load's peak memory).
+            side_by_side = [(n, s) for n, s in todo if staged[n].rows <= PARALLEL_MAX_ROWS]
+            alone = [[(n, s)] for n, s in todo if staged[n].rows > PARALLEL_MAX_ROWS]
+            for group in [side_by_side, *alone]:
+                futures = [pool.submit(merge_table, name, spec) for name, spec in group]
+                wait(futures)
+                for future in futures:  # the first failure is raised, and later groups never start
+                    load = future.result()
+                    summary.tables[load.table] = load
+                    log.info("merged %s: %s", load.table, load)
+                    if on_table_loaded is not None:
+                        on_table_loaded(load)
 
     summary.completed_at = _now()
     summary.seconds = round(time.monotonic() - started, 3)
@@ -200,7 +199,7 @@ def _merge_staged(
     storage: LakeStorage,
     name: str,
     spec: TableSpec,
-    table_staged: Any,
+    table_staged: StagedTable,
     run_id: str,
     chunk_rows: int | None,
     window_start: datetime | None,
