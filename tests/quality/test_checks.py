@@ -176,3 +176,49 @@ def test_a_quality_table_with_the_old_check_column_is_migrated(lake: LakeStorage
     assert "check" not in stored.column_names
     rows = {(r["run_id"], r["check_name"]) for r in stored.to_pylist()}
     assert ("old-run", "unique_keys") in rows and ("run-1", "unique_keys") in rows
+
+
+def test_checks_read_the_files_the_load_recorded_without_opening_any_table(
+    lake: LakeStorage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A window's checks cost what it wrote: its record names its files and schema; no Delta log replay."""
+    load_window(lake, "run-1", [batch([1, 2])], specs=SPECS)
+    later = load_window(lake, "run-2", [batch([2, 40, 41], hour=2)], specs=SPECS)  # 2 updates a row
+
+    tweets = later.tables["tweets"]
+    assert (
+        tweets.files_added
+        and tweets.delta_schema
+        and tweets.partition_by == list(SPECS["tweets"].partition_by)
+    )
+    table_dir = Path(lake.fs_path("tables/tweets"))
+    assert all((table_dir / f).is_file() for f in tweets.files_added)
+    import twitter_pipeline.load.read as read
+
+    def no_table_opens(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the checks opened a Delta table")
+
+    monkeypatch.setattr(read, "open_table", no_table_opens)
+    report = check_window(lake, later, raw_posts=3, specs=SPECS)
+    assert not report.failed, [r.line() for r in report.failed]
+    keys = next(r for r in report.results if (r.check_name, r.table) == ("unique_keys", "tweets"))
+    assert "in 3 rows" in keys.detail
+
+
+def test_a_record_without_files_is_checked_from_the_delta_log(lake: LakeStorage) -> None:
+    """Completion records written before loads kept their files still check the same rows."""
+    from twitter_pipeline.engine.run import summary_from_record
+    from twitter_pipeline.load import read_run_record
+
+    load_window(lake, "run-1", [batch([1, 2])], specs=SPECS)
+    load_window(lake, "run-2", [batch([2, 40, 41], hour=2)], specs=SPECS)
+    record = read_run_record(lake, "run-2")
+    assert record is not None
+    for table in record["tables"].values():
+        for kept in ("files_added", "delta_schema", "partition_by"):
+            table.pop(kept)
+    old = summary_from_record(record)
+    report = run_checks(lake, "run-2", old, raw_posts=3, specs=SPECS)
+    assert not report.failed, [r.line() for r in report.failed]
+    keys = next(r for r in report.results if (r.check_name, r.table) == ("unique_keys", "tweets"))
+    assert "in 3 rows" in keys.detail

@@ -26,7 +26,7 @@ from twitter_pipeline.errors import InputError
 from twitter_pipeline.extract import archive
 from twitter_pipeline.raw.pages import RawPage
 from twitter_pipeline.raw.zone import RawZone, page_key
-from twitter_pipeline.transform.page_reader import read_pages
+from twitter_pipeline.transform.page_reader import read_archive_text, read_pages
 from twitter_pipeline.transform.tables import Tables, tables_from_page_table
 
 # Archives up to this many bytes (uncompressed estimate) are held in memory from the check to the
@@ -69,8 +69,9 @@ def parse_files(paths: list[Path]) -> ParsedImport:
         if archive.is_single_document(path):
             pages = list(archive.read_archive(path))  # small files: the archive check parses them
             lines = [(int(p.request.params["line"]), p.body) for p in pages]
+            text = None
         else:
-            lines = archive.archive_lines(path)
+            text, lines = archive.archive_lines(path)
             archive.require_pages(path, len(lines))
             mtime = archive.file_mtime(path)
             pages = [
@@ -78,7 +79,8 @@ def parse_files(paths: list[Path]) -> ParsedImport:
             ]
         # One bulk parse of the whole file, on all cores, and one transform batch: the file is held
         # in memory anyway, and within a batch later pages win ties just as later batches do.
-        page_table = _checked_page_table(path, lines, pages)
+        page_table = _checked_page_table(path, text, lines, pages)
+        del text  # the pages hold their own copies; the file's text is not needed past the parse
         parsed.errors += int(pc.sum(pc.list_value_length(page_table["errors"])).as_py() or 0)
         parsed.page_posts.extend(pc.list_value_length(page_table["data"]).fill_null(0).to_pylist())
         post_ids.extend(pc.struct_field(pc.list_flatten(page_table["data"]), "id").chunks)
@@ -97,14 +99,21 @@ def _fetched_at(path: Path, number: int, line: bytes, mtime: datetime) -> dateti
     return archive.page_fetched_at(data, mtime)
 
 
-def _checked_page_table(path: Path, lines: list[tuple[int, bytes]], pages: list[RawPage]) -> pa.Table:
-    """The batch's page table; any line that is not a response page fails with the archive's message."""
-    try:
-        page_table = read_pages(pages)
-    except InputError:
-        for number, line in lines:
-            archive.check_line(path, number, line)  # names the first bad line of the file
-        raise
+def _checked_page_table(
+    path: Path, text: bytes | None, lines: list[tuple[int, bytes]], pages: list[RawPage]
+) -> pa.Table:
+    """The file's page table; any line that is not a response page fails with the archive's message.
+
+    `text`: the file's bytes, parsed as they are when they can be (see `read_archive_text`).
+    """
+    page_table = read_archive_text(text, pages) if text is not None else None
+    if page_table is None:
+        try:
+            page_table = read_pages(pages)
+        except InputError:
+            for number, line in lines:
+                archive.check_line(path, number, line)  # names the first bad line of the file
+            raise
     shapeless = pc.and_(
         pc.and_(pc.is_null(page_table["data"]), pc.is_null(page_table["includes"])),
         pc.is_null(page_table["errors"]),

@@ -99,6 +99,11 @@ class MergeResult:
     files_scanned: int = 0  # target files the MERGE read: what a window's load costs on a big table
     files_skipped: int = 0  # target files it ruled out from their statistics without reading them
     merge_ms: int = 0
+    version_before: int = -1  # the snapshot the MERGE started from
+    files_added: tuple[str, ...] = ()  # data files (paths under the table's folder) it wrote
+    files_removed: tuple[str, ...] = ()  # data files it rewrote (no longer in the table)
+    delta_schema: str = ""  # the table's schema as committed (Delta JSON)
+    partition_by: tuple[str, ...] = ()
 
 
 def merge_predicate(spec: TableSpec, columns: list[str]) -> str:
@@ -138,7 +143,15 @@ def merge_into(
         for attempt in retrying:
             with attempt:
                 table = ensure_table(storage, spec)
+                version_before, files_before = table.version(), set(table.file_uris())
                 metrics = _merge_once(table, spec, source(), predicate, update_if, run_id)
+        # The snapshot in hand now includes the commit: what it added is known without reading the
+        # log again, so the quality checks read this window's files and never replay the table.
+        files_after = set(table.file_uris())
+        files_added = _relative_paths(storage, spec.name, files_after - files_before)
+        files_removed = _relative_paths(storage, spec.name, files_before - files_after)
+        delta_schema = table.schema().to_json()
+        partition_by = tuple(table.metadata().partition_columns)
     except CommitFailedError as exc:
         raise StorageError(
             f"could not commit to table {spec.name!r} in {storage.uri} after {MAX_COMMIT_ATTEMPTS} attempts "
@@ -154,7 +167,29 @@ def merge_into(
         files_scanned=int(metrics.get("num_target_files_scanned", 0)),
         files_skipped=int(metrics.get("num_target_files_skipped_during_scan", 0)),
         merge_ms=int(metrics.get("execution_time_ms", 0)),
+        version_before=version_before,
+        files_added=files_added,
+        files_removed=files_removed,
+        delta_schema=delta_schema,
+        partition_by=partition_by,
     )
+
+
+def _relative_paths(storage: LakeStorage, name: str, uris: set[str]) -> tuple[str, ...]:
+    """deltalake's file URIs as paths under the table's folder (a record that survives a lake move)."""
+    root = storage.fs_path(table_key(name)).rstrip("/") + "/"
+    paths = (storage.fs_path_of_uri(uri) for uri in uris)
+    return tuple(sorted(path[len(root) :] if path.startswith(root) else path for path in paths))
+
+
+def table_file_path(storage: LakeStorage, name: str, relative: str) -> str:
+    """A path from `MergeResult.files_added` as a path on the lake's filesystem.
+
+    (A local table reached through a symlink reports resolved absolute paths: those stay as they are.)
+    """
+    if relative.startswith("/"):
+        return relative
+    return f"{storage.fs_path(table_key(name)).rstrip('/')}/{relative}"
 
 
 def _merge_once(

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import pyarrow as pa
 import pyarrow.dataset as ds
-from deltalake import DeltaTable
+from deltalake import DeltaTable, Schema
 
 from twitter_pipeline.errors import StorageError
-from twitter_pipeline.load.delta_tables import open_table, storage_error, table_key
+from twitter_pipeline.load.delta_tables import open_table, storage_error, table_file_path, table_key
 from twitter_pipeline.storage import LakeStorage
 
 
@@ -48,8 +48,14 @@ def _files_dataset(
         delta_schema = pa.schema(table.schema().to_arrow())
     except OSError as exc:
         raise storage_error(storage, f"read table {name!r}", exc) from None
-    schema = schema or delta_schema
     paths = [storage.fs_path_of_uri(uri) for uri in uris]
+    return files_dataset(storage, name, paths, schema or delta_schema, partition_columns)
+
+
+def files_dataset(
+    storage: LakeStorage, name: str, paths: list[str], schema: pa.Schema, partition_columns: list[str]
+) -> ds.Dataset:
+    """A pyarrow dataset over some of a table's data files (filesystem paths), hive-partitioned."""
     partitioning = None
     if partition_columns:
         partitioning = ds.partitioning(pa.schema([schema.field(c) for c in partition_columns]), flavor="hive")
@@ -64,6 +70,23 @@ def _files_dataset(
         )
     except OSError as exc:
         raise storage_error(storage, f"read table {name!r}", exc) from None
+
+
+def loaded_files(
+    storage: LakeStorage, name: str, files: list[str], delta_schema: str, partition_by: list[str]
+) -> ds.Dataset:
+    """The files one load wrote (`TableLoad.files_added`), read with the schema it committed.
+
+    No Delta log is read: the load recorded what its commits added, so this costs what the
+    window wrote whatever the table's size or history.
+    """
+    paths = [table_file_path(storage, name, f) for f in files]
+    return files_dataset(storage, name, paths, committed_schema(delta_schema), partition_by)
+
+
+def committed_schema(delta_schema: str) -> pa.Schema:
+    """A schema a load recorded (`TableLoad.delta_schema`, Delta's JSON) as Arrow."""
+    return pa.schema(Schema.from_json(delta_schema).to_arrow())
 
 
 def written_rows(storage: LakeStorage, name: str, before: int | None, after: int | None) -> ds.Dataset | None:

@@ -24,7 +24,7 @@ import orjson
 import pyarrow as pa
 
 from twitter_pipeline.errors import ConfigError, StorageError
-from twitter_pipeline.load.delta_tables import merge_into, open_table, storage_error
+from twitter_pipeline.load.delta_tables import merge_into, storage_error
 from twitter_pipeline.load.staging import DEFAULT_FLUSH_BYTES, StagedTable, StagingArea
 from twitter_pipeline.load.window_dedupe import chunk_reader, plan_window
 from twitter_pipeline.storage import LakeStorage
@@ -51,7 +51,7 @@ class TableLoad:
     inserted: int = 0
     updated: int = 0
     version: int | None = None
-    version_before: int | None = None  # the table's version before this load (-1: it did not exist)
+    version_before: int | None = None  # the version this load's first MERGE started from
     created_min: str | None = None  # ISO times of the window's rows (tables with created_at)
     created_max: str | None = None
     outside_window: int = 0  # rows whose created_at lies outside [window_start, window_end)
@@ -60,6 +60,12 @@ class TableLoad:
     files_scanned: int = 0  # target files the MERGEs read (the rest were skipped by their statistics)
     files_skipped: int = 0
     merge_ms: int = 0
+    # What the quality checks read instead of replaying the table's log (None in records written
+    # before they were kept): the data files this load wrote, paths under the table's folder…
+    files_added: list[str] | None = None
+    # …and the table's schema (Delta JSON) and partition columns as this load committed them.
+    delta_schema: str | None = None
+    partition_by: list[str] | None = None
 
 
 @dataclass
@@ -206,7 +212,7 @@ def _merge_staged(
     window_end: datetime | None,
 ) -> TableLoad:
     """One table's part of the window: plan the deduplicated chunks, MERGE each in its own commit."""
-    load = TableLoad(table=name, staged_rows=table_staged.rows, version_before=_version_of(storage, name))
+    load = TableLoad(table=name, staged_rows=table_staged.rows, files_added=[])
     try:
         window = (window_start, window_end)
         plan = plan_window(storage, spec, table_staged, chunk_rows=chunk_rows, window=window)
@@ -222,6 +228,10 @@ def _merge_staged(
             return chunk_reader(storage, spec, table_staged, plan, chunk)
 
         result = merge_into(storage, spec, source, run_id)
+        if load.version_before is None:
+            load.version_before = result.version_before
+        load.files_added = _files_after(load.files_added or [], result.files_added, result.files_removed)
+        load.delta_schema, load.partition_by = result.delta_schema, list(result.partition_by)
         load.version = result.version
         load.inserted += result.inserted
         load.updated += result.updated
@@ -232,9 +242,10 @@ def _merge_staged(
     return load
 
 
-def _version_of(storage: LakeStorage, name: str) -> int:
-    table = open_table(storage, name)
-    return -1 if table is None else table.version()
+def _files_after(files: list[str], added: tuple[str, ...], removed: tuple[str, ...]) -> list[str]:
+    """The load's files after one more chunk's commit (a later chunk may rewrite an earlier one's)."""
+    gone = set(removed)
+    return [f for f in files if f not in gone] + list(added)
 
 
 def _now() -> str:

@@ -24,8 +24,15 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
 from twitter_pipeline.errors import QualityError
-from twitter_pipeline.load.read import read_columns, read_table, table_schema, written_rows
-from twitter_pipeline.load.window import LoadSummary
+from twitter_pipeline.load.read import (
+    committed_schema,
+    loaded_files,
+    read_columns,
+    read_table,
+    table_schema,
+    written_rows,
+)
+from twitter_pipeline.load.window import LoadSummary, TableLoad
 from twitter_pipeline.quality.schema_contract import schema_differences
 from twitter_pipeline.storage import LakeStorage
 from twitter_pipeline.transform.schema import TableSpec
@@ -153,7 +160,7 @@ def run_checks(
     names = [n for n in specs if summary is None or n in summary.tables]
     for name in names:
         spec = specs[name]
-        actual = table_schema(storage, name)
+        actual = rows.schema(name)
         if actual is None:
             continue
         diffs = schema_differences(actual, spec.schema)
@@ -236,8 +243,24 @@ class _WindowRows:
         if load is None:
             return None
         if name not in self._datasets:
-            self._datasets[name] = written_rows(self.storage, name, load.version_before, load.version)
+            self._datasets[name] = self._written(load)
         return read_columns(self.storage, name, self._datasets[name], columns)
+
+    def schema(self, name: str) -> pa.Schema | None:
+        """The table's schema as the window's load committed it (as stored now, for an audit)."""
+        load = self.summary.tables.get(name) if self.summary is not None else None
+        if load is not None and load.delta_schema:
+            return committed_schema(load.delta_schema)
+        return table_schema(self.storage, name)
+
+    def _written(self, load: TableLoad) -> ds.Dataset | None:
+        if load.files_added is not None and load.delta_schema:
+            files, partition_by = load.files_added, load.partition_by or []
+            return loaded_files(self.storage, load.table, files, load.delta_schema, partition_by)
+        if load.files_added is not None:  # the load committed nothing to this table
+            return None
+        # a completion record from before loads kept their files: find them in the Delta log
+        return written_rows(self.storage, load.table, load.version_before, load.version)
 
     def values(self, name: str, column: str) -> pa.Array:
         """Distinct non-null values of one column (empty when the window wrote no such table)."""

@@ -12,7 +12,6 @@ own and the first bad one is named in an ``InputError``.
 
 from __future__ import annotations
 
-import io
 import logging
 from collections.abc import Sequence
 from datetime import UTC
@@ -65,11 +64,15 @@ def _parse(bodies: Sequence[bytes]) -> pa.Table:
     if total > _MAX_BLOCK and len(bodies) > 1:  # Arrow's block size is an int32
         half = len(bodies) // 2
         return pa.concat_tables([_parse(bodies[:half]), _parse(bodies[half:])]).combine_chunks()
-    joined = b"\n".join(bodies)
-    parallel = len(joined) > 2 * _PARALLEL_BLOCK
-    block = _PARALLEL_BLOCK if parallel else max(_MIN_BLOCK, len(joined) + 1)
+    return _parse_text(b"\n".join(bodies))
+
+
+def _parse_text(text: bytes) -> pa.Table:
+    """Newline-delimited JSON bodies as one table (blank lines are skipped, as by Arrow)."""
+    parallel = len(text) > 2 * _PARALLEL_BLOCK
+    block = _PARALLEL_BLOCK if parallel else max(_MIN_BLOCK, len(text) + 1)
     table = pa_json.read_json(
-        io.BytesIO(joined),
+        pa.BufferReader(text),
         read_options=pa_json.ReadOptions(block_size=block, use_threads=parallel),
         parse_options=_PARSE_OPTIONS,
     )
@@ -114,6 +117,25 @@ def read_pages(pages: Sequence[RawPage]) -> pa.Table:
             raise ValueError("a body holds more than one JSON value")
     except (pa.ArrowInvalid, ValueError):
         table = _parse_carefully(pages)
+    _reject_lone_posts(table, pages)
+    return table.append_column("fetched_at", _fetched_at_array(pages))
+
+
+def read_archive_text(text: bytes, pages: Sequence[RawPage]) -> pa.Table | None:
+    """`read_pages` of an archive file's pages, parsed from the file's own bytes (no joined copy).
+
+    `pages` are the non-blank lines of `text`, in order. None when this fast path cannot read them
+    (a line that is not one JSON object of the expected shape, a page over Arrow's block size…):
+    `read_pages` then checks each page and names the bad one.
+    """
+    if len(text) > 2 * _PARALLEL_BLOCK and max(len(p.body) for p in pages) >= _PARALLEL_BLOCK:
+        return None  # a page larger than a block cannot be parsed in blocks
+    try:
+        table = _parse_text(text)
+    except pa.ArrowInvalid:
+        return None
+    if table.num_rows != len(pages):
+        return None
     _reject_lone_posts(table, pages)
     return table.append_column("fetched_at", _fetched_at_array(pages))
 
