@@ -96,12 +96,17 @@ def run_import(args: argparse.Namespace) -> Section:
     posts = args.import_posts or (1_000 if args.smoke else 50_000)
     rounds = args.rounds or (1 if args.smoke else 3)
     archive = ensure_archive(args.cache_dir, posts, log=log)
+    ours_cli = None
+    if not args.smoke:
+        from bench.user_env import user_cli
+
+        ours_cli = user_cli(log=log)
     log(f"import: {archive.posts:,} posts, {rounds} rounds (whole processes)")
-    section = bench_import(archive, rounds, _twarc_python(args), log=log)
+    section = bench_import(archive, rounds, _twarc_python(args), log=log, ours_cli=ours_cli)
     if args.profile or any(row.met is False for row in section.rows):
         section.details.append(
             "Breakdown: cProfile of one whole `twitter-pipeline import` (top by own time):\n\n```\n"
-            + profile_import(archive)
+            + profile_import(archive, ours_cli=ours_cli)
             + "\n```"
         )
     return section

@@ -66,9 +66,14 @@ def _csv_rows(path: Path) -> int:
     return sum(len(chunk) for chunk in pd.read_csv(path, chunksize=100_000, usecols=["id"]))
 
 
-def bench_import(archive: Archive, rounds: int, twarc_python: Path | None, log=print) -> Section:
+def bench_import(
+    archive: Archive, rounds: int, twarc_python: Path | None, log=print, ours_cli: str | None = None
+) -> Section:
+    """`ours_cli`: the command as a user installs it (`bench.user_env`); default: this venv's."""
     section = Section("import")
-    ours_cli = cli_path("twitter-pipeline")
+    ours_cli = ours_cli or cli_path("twitter-pipeline")
+    dev_cli = cli_path("twitter-pipeline")
+    installed = "the development venv" if ours_cli == dev_cli else "its own venv, installed as a user does"
     work = Path(tempfile.mkdtemp(prefix="bench-import-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TWITTER_PIPELINE_", "X_"))}
     twarc_cli = None
@@ -114,9 +119,9 @@ def bench_import(archive: Archive, rounds: int, twarc_python: Path | None, log=p
         f"Input: {archive.pages:,} pages, {posts:,} posts, {archive.size_bytes / 1e6:,.0f} MB of twarc2 "
         f"JSONL ({archive.path.name}). Each figure is the wall time of a whole process as a user runs "
         f"it, median of {rounds} rounds, the contenders interleaved in each round: "
-        "`twitter-pipeline import FILE --lake DIR` (raw zone, 11 Delta tables, quality checks on, fresh "
-        "lake each round); ours, one page: the same command on the archive's first line only (the "
-        "fixed cost of starting, importing libraries, setting up the lake and exiting); "
+        f"`twitter-pipeline import FILE --lake DIR` ({installed}; raw zone, 14 Delta tables, quality "
+        "checks on, fresh lake each round); ours, one page: the same command on the archive's first line "
+        "only (the fixed cost of starting, importing libraries, setting up the lake and exiting); "
         "`twarc2 csv FILE out.csv` (twarc-csv's own command, its own venv, "
         f"`--extra-input-columns` for {len(extra)} current API fields it does not know); bare parse: "
         "a python process that reads the file and `orjson.loads` every line, keeping nothing."
@@ -154,14 +159,16 @@ def bench_import(archive: Archive, rounds: int, twarc_python: Path | None, log=p
     return section
 
 
-def profile_import(archive: Archive, top: int = 14) -> str:
+def profile_import(archive: Archive, top: int = 14, ours_cli: str | None = None) -> str:
     """cProfile of one whole ``import`` (top functions by own time), for the results' breakdown."""
     import pstats
 
+    cli = ours_cli or cli_path("twitter-pipeline")
     work = Path(tempfile.mkdtemp(prefix="bench-import-prof-"))
     try:
         prof = work / "import.prof"
-        argv = [sys.executable, "-m", "cProfile", "-o", str(prof), cli_path("twitter-pipeline"), "import",
+        python = str(Path(cli).with_name("python"))
+        argv = [python, "-m", "cProfile", "-o", str(prof), cli, "import",
                 str(archive.path), "--lake", str(work / "lake")]  # fmt: skip
         subprocess.run(argv, capture_output=True, check=True, timeout=3600)
         buffer = __import__("io").StringIO()

@@ -178,3 +178,41 @@ def test_a_reader_during_a_load_never_sees_a_post_without_its_author(lake: LakeS
 
     load_window(lake, "run-1", [batch([1, 2], author="newcomer")], specs=TABLES, on_table_loaded=read_now)
     assert seen.index("users") < seen.index("tweets")
+
+
+def test_a_new_table_is_created_with_its_rows_in_one_commit(lake: LakeStorage) -> None:
+    """The first load of a table writes it (no empty create, no MERGE); the record names its files."""
+    summary = load_window(lake, "run-1", [batch([1, 2, 3])], specs=SPECS)
+
+    table = open_table(lake, "tweets")
+    assert table is not None and table.version() == 0
+    tweets = summary.tables["tweets"]
+    assert (tweets.version_before, tweets.version, tweets.inserted) == (-1, 0, 3)
+    assert sorted(tweets.files_added or []) == sorted(
+        str(Path(uri).relative_to(lake.fs_path("tables/tweets"))) for uri in table.file_uris()
+    )
+    assert table.history()[0]["twitter_pipeline.run_id"] == "run-1"
+
+
+def test_a_loader_that_loses_the_race_to_create_a_table_merges_instead(
+    lake: LakeStorage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two loaders may both find a table missing: the second one's create fails and it MERGEs."""
+    from twitter_pipeline.load import delta_tables
+
+    load_window(lake, "run-1", [batch([1, 2])], specs=SPECS)  # the winner created every table
+    real_open, looked = delta_tables.open_table, set()
+
+    def missing_at_first_look(storage: LakeStorage, name: str):  # the loser looked before the winner wrote
+        if name not in looked:
+            looked.add(name)
+            return None
+        return real_open(storage, name)
+
+    monkeypatch.setattr(delta_tables, "open_table", missing_at_first_look)
+    summary = load_window(lake, "run-2", [batch([2, 3])], specs=SPECS)
+
+    monkeypatch.setattr(delta_tables, "open_table", real_open)
+    assert _ids(lake) == ["1", "2", "3"]
+    assert (summary.tables["tweets"].inserted, summary.tables["tweets"].updated) == (1, 1)
+    assert read_table(lake, "users").num_rows == 1
