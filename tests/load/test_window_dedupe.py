@@ -84,3 +84,28 @@ def test_a_window_loaded_by_key_ranges_keeps_the_newest_copy_of_each_post(
     assert texts["100"] == "e 100" and texts["101"] == "b 101" and texts["102"] == "b 102"
     assert summary.tables["tweets"].null_key_rows == 2
     assert summary.tables["tweets"].commits == 6
+
+
+def test_a_window_that_fits_the_buffer_stays_in_memory_and_loads_the_same(
+    lake: LakeStorage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No staging file is written for a small window; its tables equal those of a window staged in parts."""
+    staging = StagingArea(lake, "run-1", {n: s.schema for n, s in SPECS.items()})
+    for window_batch in _window():
+        staging.add_batch(window_batch)
+    held = staging.finish()["tweets"]
+    assert held.held and not held.paths and held.rows == sum(b["tweets"].num_rows for b in _window())
+    assert not (Path(lake.fs_path("staging"))).exists()
+
+    monkeypatch.setattr(window_dedupe, "BUCKET_ROWS", 40)  # key ranges over the held part too
+    monkeypatch.setattr(window_dedupe, "SAMPLE_ROWS", 25)
+    in_parts = LakeStorage(str(tmp_path / "parts"))
+    held_summary = load_window(lake, "run-1", _window(), specs=SPECS, chunk_rows=50)
+    parts_summary = load_window(in_parts, "run-1", _window(), specs=SPECS, flush_bytes=4_000, chunk_rows=50)
+    for name in ("tweets", "users"):
+        assert held_summary.tables[name].source_rows == parts_summary.tables[name].source_rows
+        assert _sorted_rows(lake, name) == _sorted_rows(in_parts, name)
+
+
+def _sorted_rows(lake: LakeStorage, name: str) -> list[dict]:
+    return sorted(read_table(lake, name).to_pylist(), key=str)

@@ -75,7 +75,7 @@ def plan_window(
     """
     extra = [c for c in ("fetched_at", "created_at") if c in spec.schema.names and c not in spec.keys]
     narrow_cols = [*spec.keys, *extra, SEQ_COLUMN]
-    sizes: list[float] = []
+    sizes = [held.nbytes / held.num_rows for held in staged.held if held.num_rows]
     for path in staged.paths:
         with storage.filesystem.open_input_file(path) as handle:
             meta = pq.ParquetFile(handle).metadata
@@ -190,12 +190,10 @@ def _key_ranges(storage: LakeStorage, spec: TableSpec, staged: StagedTable) -> l
     key = spec.keys[0]
     step = max(1, staged.rows // SAMPLE_ROWS)
     samples: list[pa.Array] = []
-    for path in staged.paths:
-        with storage.filesystem.open_input_file(path) as handle:
-            parquet = pq.ParquetFile(handle)
-            for batch in parquet.iter_batches(batch_size=READ_BATCH_ROWS, columns=[key]):
-                column = batch.column(0).drop_null()
-                samples.append(column.take(pa.array(np.arange(0, len(column), step))))
+    for part_no in range(staged.parts):
+        for batch in _part_batches(storage, staged, part_no, [key]):
+            column = batch.column(0).drop_null()
+            samples.append(column.take(pa.array(np.arange(0, len(column), step))))
     sample = pa.concat_arrays(samples) if samples else pa.array([])
     if len(sample) == 0:
         return [(None, None)]
@@ -219,6 +217,8 @@ def _read_key_range(
     groups whose statistics lie outside the range are not read.
     """
     pieces: list[pa.Table] = []
+    for part_no, held in enumerate(staged.held):  # a part in memory: one group, no statistics
+        pieces.append(_numbered(held.select(columns), part_no, 0, key, lower, upper))
     for part_no, path in enumerate(staged.paths):
         with storage.filesystem.open_input_file(path) as handle:
             parquet = pq.ParquetFile(handle)
@@ -230,13 +230,29 @@ def _read_key_range(
                 if _outside(meta.column(key_index).statistics, lower, upper):
                     continue
                 table = parquet.read_row_group(group, columns=columns)
-                table = table.append_column(_PART, pa.array(np.full(table.num_rows, part_no, np.int32)))
-                rows = np.arange(first_row, first_row + table.num_rows, dtype=np.int64)
-                table = table.append_column(_ROW, pa.array(rows))
-                if lower is not None or upper is not None:
-                    table = table.filter(_in_range(table[key], lower, upper))
-                pieces.append(table)
+                pieces.append(_numbered(table, part_no, first_row, key, lower, upper))
     return pa.concat_tables(pieces) if pieces else None
+
+
+def _numbered(table: pa.Table, part_no: int, first_row: int, key: str, lower: Any, upper: Any) -> pa.Table:
+    """Rows of one part's group with their part and row numbers, those of the key range only."""
+    table = table.append_column(_PART, pa.array(np.full(table.num_rows, part_no, np.int32)))
+    rows = np.arange(first_row, first_row + table.num_rows, dtype=np.int64)
+    table = table.append_column(_ROW, pa.array(rows))
+    if lower is not None or upper is not None:
+        table = table.filter(_in_range(table[key], lower, upper))
+    return table
+
+
+def _part_batches(
+    storage: LakeStorage, staged: StagedTable, part_no: int, columns: list[str]
+) -> Iterator[pa.RecordBatch]:
+    """One staged part's columns in batches, in row order (from memory or its Parquet file)."""
+    if staged.held:
+        yield from staged.held[part_no].select(columns).to_batches(max_chunksize=READ_BATCH_ROWS)
+        return
+    with storage.filesystem.open_input_file(staged.paths[part_no]) as handle:
+        yield from pq.ParquetFile(handle).iter_batches(batch_size=READ_BATCH_ROWS, columns=columns)
 
 
 def _in_range(values: pa.ChunkedArray, lower: Any, upper: Any) -> pa.ChunkedArray:
@@ -273,15 +289,13 @@ def chunk_reader(
     def batches() -> Iterator[pa.RecordBatch]:
         for part_no in sorted(wanted):
             take = wanted[part_no]
-            with storage.filesystem.open_input_file(staged.paths[part_no]) as handle:
-                parquet = pq.ParquetFile(handle)
-                offset = 0
-                for batch in parquet.iter_batches(batch_size=READ_BATCH_ROWS, columns=schema.names):
-                    lo, hi = np.searchsorted(take, [offset, offset + batch.num_rows])
-                    if hi > lo:
-                        picked = batch.take(pa.array(take[lo:hi] - offset))
-                        yield _conform_batch(picked, schema)
-                    offset += batch.num_rows
+            offset = 0
+            for batch in _part_batches(storage, staged, part_no, schema.names):
+                lo, hi = np.searchsorted(take, [offset, offset + batch.num_rows])
+                if hi > lo:
+                    picked = batch.take(pa.array(take[lo:hi] - offset))
+                    yield _conform_batch(picked, schema)
+                offset += batch.num_rows
 
     return pa.RecordBatchReader.from_batches(schema, batches())
 
