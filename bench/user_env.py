@@ -3,9 +3,9 @@
 The development venv holds the test extras, pandas among them, and pyarrow imports pandas on its
 first ``pa.array`` call when it is installed (+0.3 s per process). A user's ``pip install
 twitter-pipeline`` has no pandas, so the import benchmark runs the command from a venv with only
-the package's own dependencies, just as twarc-csv runs from its own. Created next to the
-benchmarks (``bench/.venv-user``, git-ignored); the package itself is reinstalled from the working
-tree on every run, so the figures are always those of the code being measured.
+the package's own dependencies, just as twarc-csv runs from its own. Created in the benchmarks'
+cache folder (outside the repository: linters and test discovery never see it); the package itself
+is reinstalled from the working tree on every run, so the figures are those of the code measured.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench.common import BENCH_DIR, REPO_DIR
+from bench.common import DEFAULT_CACHE, REPO_DIR
 
-DEFAULT_VENV = BENCH_DIR / ".venv-user"
+DEFAULT_VENV = DEFAULT_CACHE / "venv-user"
 
 
 def _pip(venv: Path, *args: str) -> None:

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from twitter_pipeline.engine.work import OnProgress
 from twitter_pipeline.errors import ConfigError
-from twitter_pipeline.extract.client import XApiClient
 from twitter_pipeline.extract.window import SearchRequest
 from twitter_pipeline.logs import event, register_secret
 from twitter_pipeline.settings import DEFAULT_LAKE, Settings
@@ -27,6 +26,7 @@ from twitter_pipeline.times import parse_time
 
 if TYPE_CHECKING:  # the engine loads the heavy stack: imported when a run starts
     from twitter_pipeline.engine.run import UnitOutcome
+    from twitter_pipeline.extract.client import XApiClient
 
 logger = logging.getLogger("twitter_pipeline.pipeline")
 
@@ -146,6 +146,8 @@ def open_client(
     settings: Settings, source: Source, *, on_wait: Callable[..., None] | None = None
 ) -> Iterator[XApiClient]:
     """A client for the live API, or for an in-process emulator started on a free loopback port."""
+    from twitter_pipeline.extract.client import XApiClient  # httpx: not loaded by an import
+
     if source == "api":
         token = settings.bearer_token.get_secret_value() if settings.bearer_token else ""
         register_secret(token)

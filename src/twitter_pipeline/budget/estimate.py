@@ -12,7 +12,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from twitter_pipeline.errors import ApiError, ApiUnreachableError
-from twitter_pipeline.extract.client import XApiClient, search_endpoint
+from twitter_pipeline.extract.client import XApiClient
+from twitter_pipeline.extract.endpoints import search_endpoint
 from twitter_pipeline.extract.volume import CountBucket, Usage, count_posts, read_usage
 from twitter_pipeline.spec import SEARCH_MAX_RESULTS
 

@@ -10,10 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from twitter_pipeline.errors import BudgetError
-from twitter_pipeline.extract.client import XApiClient
 from twitter_pipeline.raw.pages import RawPage
+
+if TYPE_CHECKING:  # an import reads no API: it need not load the HTTP client
+    from twitter_pipeline.extract.client import XApiClient
 
 # Endpoints whose `data` items are billed post reads (counts and usage read none).
 BILLED = frozenset({"search_recent", "search_all", "user_tweets"})

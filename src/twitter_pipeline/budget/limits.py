@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from twitter_pipeline.budget.guard import Limit, ReadGuard
 from twitter_pipeline.budget.ledger import month_start, reads_since
 from twitter_pipeline.errors import ConfigError
-from twitter_pipeline.extract.client import XApiClient
 from twitter_pipeline.settings import Settings
 from twitter_pipeline.storage import LakeStorage
+
+if TYPE_CHECKING:  # annotations only: an import never loads the HTTP client
+    from twitter_pipeline.extract.client import XApiClient
 
 RUN_RAISE = (
     "--max-posts N or TWITTER_PIPELINE_MAX_POSTS_PER_RUN "

@@ -48,7 +48,8 @@ from twitter_pipeline.engine.units import (
 from twitter_pipeline.engine.work import Extraction, OnProgress
 from twitter_pipeline.errors import PipelineError, one_line
 from twitter_pipeline.extract.checkpointed import OnPage, new_run_id
-from twitter_pipeline.extract.client import SEARCH_NAMES, XApiClient, format_time
+from twitter_pipeline.extract.client import XApiClient
+from twitter_pipeline.extract.endpoints import SEARCH_NAMES, format_time
 from twitter_pipeline.extract.state import Checkpoint, Window, newer_id
 from twitter_pipeline.extract.window import SearchRequest, extract_window, resolve_window
 from twitter_pipeline.logs import event

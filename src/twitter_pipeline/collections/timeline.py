@@ -16,7 +16,8 @@ from datetime import datetime
 
 from twitter_pipeline.errors import ConfigError
 from twitter_pipeline.extract.checkpointed import ExtractResult, OnPage, extract_checkpointed
-from twitter_pipeline.extract.client import XApiClient, format_time
+from twitter_pipeline.extract.client import XApiClient
+from twitter_pipeline.extract.endpoints import format_time
 from twitter_pipeline.extract.state import Checkpoint, StateStore, Window
 from twitter_pipeline.raw.pages import RawPage
 from twitter_pipeline.raw.zone import RawZone

@@ -11,12 +11,13 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
 from twitter_pipeline.engine.work import Extraction, OnProgress
 from twitter_pipeline.extract.checkpointed import ExtractResult, finalize
-from twitter_pipeline.extract.client import SEARCH_NAMES, XApiClient, search_endpoint
+from twitter_pipeline.extract.endpoints import SEARCH_NAMES, search_endpoint
 from twitter_pipeline.extract.state import Checkpoint, StateStore, Window
 from twitter_pipeline.extract.window import SearchRequest, extract_window, resolve_window
 from twitter_pipeline.raw.zone import RawZone
@@ -24,6 +25,9 @@ from twitter_pipeline.storage import LakeStorage
 from twitter_pipeline.times import parse_utc
 from twitter_pipeline.transform import iter_table_batches
 from twitter_pipeline.transform.schema import TABLES, TableSpec
+
+if TYPE_CHECKING:  # annotations only: an import never loads the HTTP client
+    from twitter_pipeline.extract.client import XApiClient
 
 ALREADY_COMPLETE = "window already complete: nothing fetched (use --force to fetch it again)"
 STOPPED_AT_MAX_PAGES = "stopped at --max-pages: the next run continues where this one stopped"
@@ -293,6 +297,6 @@ class ImportUnit:
 
 
 def _iso(value: datetime | str | None) -> str | None:
-    from twitter_pipeline.extract.client import format_time
+    from twitter_pipeline.extract.endpoints import format_time
 
     return format_time(value)

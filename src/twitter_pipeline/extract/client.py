@@ -12,11 +12,21 @@ import logging
 import time
 from collections.abc import Generator, Iterator, Mapping
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Protocol
 
 import httpx
 
 from twitter_pipeline.errors import ConfigError
+from twitter_pipeline.extract.endpoints import (
+    COUNTS_NAMES,
+    COUNTS_PATHS,
+    GRANULARITIES,
+    SEARCH_NAMES,
+    SEARCH_PATHS,
+    USAGE_PATH,
+    format_time,
+    search_endpoint,
+)
 from twitter_pipeline.extract.fields import Spelling, field_params
 from twitter_pipeline.extract.rate_limit import Clock, OnWait, Sleep
 from twitter_pipeline.extract.retry import RetryPolicy
@@ -28,48 +38,11 @@ from twitter_pipeline.spec import (
     TIMELINE_MAX_RESULTS,
     check_max_results,
 )
-from twitter_pipeline.times import format_utc, parse_utc
 
 logger = logging.getLogger("twitter_pipeline.extract")
 
-SearchEndpoint = Literal["recent", "all"]
-
-SEARCH_PATHS: dict[str, str] = {
-    "recent": "/2/tweets/search/recent",
-    "all": "/2/tweets/search/all",
-}
-SEARCH_NAMES: dict[str, str] = {"recent": "search_recent", "all": "search_all"}
-COUNTS_PATHS: dict[str, str] = {"recent": "/2/tweets/counts/recent", "all": "/2/tweets/counts/all"}
-COUNTS_NAMES: dict[str, str] = {"recent": "counts_recent", "all": "counts_all"}
-GRANULARITIES: tuple[str, ...] = ("minute", "hour", "day")
-USAGE_PATH = "/2/usage/tweets"
 # Full-archive search allows at most 1 request per second (not announced by any header).
 DEFAULT_MIN_INTERVAL: dict[str, float] = {"search_all": 1.0}
-
-
-def format_time(value: datetime | str | None) -> str | None:
-    """RFC 3339 in UTC with a ``Z``, seconds precision, as the API documents it."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        text = value.strip()
-        if not text:
-            return None
-        try:
-            value = parse_utc(text)
-        except ValueError:
-            raise ConfigError(
-                f"{text!r} is not a date-time: use ISO 8601, e.g. 2026-01-31T00:00:00Z"
-            ) from None
-    return format_utc(value)
-
-
-def search_endpoint(endpoint: str) -> str:
-    """Normalise "recent"/"all" (or "search_recent"/"search_all") to "recent"/"all"."""
-    short = endpoint.removeprefix("search_")
-    if short not in SEARCH_PATHS:
-        raise ConfigError(f"unknown search endpoint {endpoint!r}: use 'recent' or 'all'")
-    return short
 
 
 class ReadHook(Protocol):

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from twitter_pipeline.extract.client import XApiClient, search_endpoint
+from twitter_pipeline.extract.client import XApiClient
+from twitter_pipeline.extract.endpoints import search_endpoint
 from twitter_pipeline.times import parse_utc
 
 

@@ -9,14 +9,18 @@ from __future__ import annotations
 from collections.abc import Generator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from twitter_pipeline.errors import ConfigError
 from twitter_pipeline.extract.checkpointed import ExtractResult, OnPage, extract_checkpointed
 from twitter_pipeline.extract.checkpointed import new_run_id as new_run_id  # re-exported: older imports
-from twitter_pipeline.extract.client import SEARCH_NAMES, XApiClient, format_time, search_endpoint
+from twitter_pipeline.extract.endpoints import SEARCH_NAMES, format_time, search_endpoint
 from twitter_pipeline.extract.state import StateStore, Window
 from twitter_pipeline.raw.pages import RawPage
 from twitter_pipeline.raw.zone import RawZone
+
+if TYPE_CHECKING:  # annotations only: an import never loads the HTTP client
+    from twitter_pipeline.extract.client import XApiClient
 
 
 @dataclass(frozen=True)
