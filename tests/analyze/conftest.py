@@ -115,7 +115,7 @@ def hostile_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return lake
 
 
-CLI = [sys.executable, "-c", "from twitter_pipeline.cli import main; main()"]
+CLI = [sys.executable, "-c", "from twitter_pipeline.cli import entry; entry()"]
 
 
 def run_cli(*args: str, cwd: Path | None = None, timeout: float = 240) -> subprocess.CompletedProcess[str]:

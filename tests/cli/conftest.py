@@ -1,4 +1,4 @@
-"""Helpers for driving the real `twitter-pipeline` console script in a subprocess."""
+"""Helpers for driving the real `twitter-pipeline` console script (`cli.entry`) in a subprocess."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-CLI = [sys.executable, "-c", "from twitter_pipeline.cli import main; main()"]
+CLI = [sys.executable, "-c", "from twitter_pipeline.cli import entry; entry()"]
 # Variables that would switch the CLI away from its embedded defaults.
 _CONTRACT_VARS = (
     "X_BEARER_TOKEN",

@@ -16,7 +16,7 @@ from tests.cli.conftest import CLI, clean_env
 NO_CLICK = [
     sys.executable,
     "-c",
-    "import sys; sys.modules['click'] = None; from twitter_pipeline.cli import main; main()",
+    "import sys; sys.modules['click'] = None; from twitter_pipeline.cli import entry; entry()",
 ]
 
 CASES = [

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.integration
 def test_emulator_command_serves_until_sigterm() -> None:
     env = {**os.environ, "X_EMULATOR_TOKEN": "cli-secret-token"}
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from twitter_pipeline.cli import main; main()", "emulator", "--port", "0",
+        [sys.executable, "-c", "from twitter_pipeline.cli import entry; entry()", "emulator", "--port", "0",
          "--seed", "7"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -46,7 +46,7 @@ def test_emulator_command_serves_until_sigterm() -> None:
 
 def test_emulator_help_explains_options() -> None:
     out = subprocess.run(
-        [sys.executable, "-c", "from twitter_pipeline.cli import main; main()", "emulator", "--help"],
+        [sys.executable, "-c", "from twitter_pipeline.cli import entry; entry()", "emulator", "--help"],
         capture_output=True,
         text=True,
         check=True,

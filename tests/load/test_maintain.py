@@ -41,7 +41,7 @@ def test_cli_maintain_prints_a_summary_and_rejects_unknown_tables(tmp_path: Path
     cli = [
         sys.executable,
         "-c",
-        "from twitter_pipeline.cli import main; main()",
+        "from twitter_pipeline.cli import entry; entry()",
         "maintain",
         "--lake",
         lake.uri,

@@ -5,7 +5,7 @@ Each ``cli/<name>_cmd.py`` registers its commands on `app`; importing them here 
 
 from __future__ import annotations
 
-from twitter_pipeline.cli.app import app, main
+from twitter_pipeline.cli.app import app, entry, main
 
 # Command modules register themselves on import, and `--help` lists commands in that order: collect
 # (run, backfill, import), plan (estimate), collections, look (sql, report), keep up (maintain), then
@@ -19,4 +19,4 @@ from twitter_pipeline.cli import (  # noqa: F401  isort: skip
     emulator_cmd,
 )
 
-__all__ = ["app", "main"]
+__all__ = ["app", "entry", "main"]
