@@ -216,3 +216,26 @@ def test_a_loader_that_loses_the_race_to_create_a_table_merges_instead(
     assert _ids(lake) == ["1", "2", "3"]
     assert (summary.tables["tweets"].inserted, summary.tables["tweets"].updated) == (1, 1)
     assert read_table(lake, "users").num_rows == 1
+
+
+def test_a_small_chunk_names_its_keys_in_the_merge_condition() -> None:
+    """Named first keys let delta-rs skip files; quotes in a value cannot break out of the literal."""
+    from twitter_pipeline.load.delta_tables import merge_predicate
+
+    spec = SPECS["tweets"]
+    plain = merge_predicate(spec, spec.schema.names)
+    named = merge_predicate(spec, spec.schema.names, ["1", "o'clock"])
+    assert named == plain + " AND t.`id` IN ('1', 'o''clock')"
+
+
+def test_a_window_with_old_and_new_posts_merges_the_same_with_named_keys(lake: LakeStorage) -> None:
+    """Many narrow files, then a small window updating two old posts and adding new ones."""
+    load_window(lake, "run-1", [batch(list(range(0, 300)))], specs=SPECS, chunk_rows=50)
+    later = load_window(lake, "run-2", [batch([3, 250, 400, 401], hour=5, text="new")], specs=SPECS)
+
+    assert (later.tables["tweets"].inserted, later.tables["tweets"].updated) == (2, 2)
+    rows = read_table(lake, "tweets", columns=["id", "text"]).to_pydict()
+    texts = dict(zip(rows["id"], rows["text"], strict=True))
+    assert len(texts) == 302 and len(rows["id"]) == 302
+    assert [texts[i] for i in ("3", "250", "400", "401")] == ["new 3", "new 250", "new 400", "new 401"]
+    assert texts["4"] == "post 4"

@@ -107,10 +107,19 @@ class MergeResult:
     partition_by: tuple[str, ...] = ()
 
 
-def merge_predicate(spec: TableSpec, columns: list[str]) -> str:
-    """Match on the natural key; partition columns join too (they derive from the key) for pruning."""
+def merge_predicate(spec: TableSpec, columns: list[str], first_keys: list[str] | None = None) -> str:
+    """Match on the natural key; partition columns join too (they derive from the key) for pruning.
+
+    `first_keys` (the source's values of the first key, when few) are named as well: every matching
+    pair satisfies it anyway, and delta-rs then skips each target file whose statistics exclude all
+    of them — the source's key range alone rules out nothing once it includes old posts.
+    """
     cols = list(spec.keys) + [c for c in spec.partition_by if c not in spec.keys and c in columns]
-    return " AND ".join(f"t.`{c}` = s.`{c}`" for c in cols)
+    predicate = " AND ".join(f"t.`{c}` = s.`{c}`" for c in cols)
+    if first_keys:
+        named = ", ".join("'" + value.replace("'", "''") + "'" for value in first_keys)
+        predicate += f" AND t.`{spec.keys[0]}` IN ({named})"
+    return predicate
 
 
 def merge_into(
@@ -118,6 +127,8 @@ def merge_into(
     spec: TableSpec,
     source: Callable[[], pa.RecordBatchReader],
     run_id: str,
+    *,
+    first_keys: list[str] | None = None,
 ) -> MergeResult:
     """MERGE a deduplicated source into the table in ONE commit, retrying on concurrent commits.
 
@@ -127,7 +138,7 @@ def merge_into(
     columns are never overwritten.
     """
     columns = spec.schema.names
-    predicate = merge_predicate(spec, columns)
+    predicate = merge_predicate(spec, columns, first_keys)
     update_if = "t.fetched_at IS NULL OR s.fetched_at >= t.fetched_at" if "fetched_at" in columns else None
     # delta-rs retries a commit itself (max_commit_retries); a MERGE whose files another loader
     # rewrote meanwhile fails with CommitFailedError and must run again on the new snapshot.

@@ -227,7 +227,8 @@ def _merge_staged(
         def source(chunk: int = chunk) -> Any:
             return chunk_reader(storage, spec, table_staged, plan, chunk)
 
-        result = merge_into(storage, spec, source, run_id)
+        first_keys = plan.first_keys[chunk] if plan.first_keys else None
+        result = merge_into(storage, spec, source, run_id, first_keys=first_keys)
         if load.version_before is None:
             load.version_before = result.version_before
         load.files_added = _files_after(load.files_added or [], result.files_added, result.files_removed)

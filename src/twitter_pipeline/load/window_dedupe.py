@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -38,6 +38,9 @@ READ_BATCH_ROWS = 16_384
 # Staged rows deduplicated at once: a larger window is planned one key range at a time, so the
 # planner's memory (measured ~200-250 B of RSS per staged row) stays bounded whatever its size.
 BUCKET_ROWS = 250_000
+# A chunk of at most this many rows names its first-key values in the MERGE condition, which lets
+# delta-rs skip every target file whose statistics hold none of them (see `WindowPlan.first_keys`).
+NAMED_KEYS_MAX_ROWS = 2_000
 SAMPLE_ROWS = 50_000  # first-key values sampled to place the range bounds
 
 _PART, _ROW = "__part", "__row"
@@ -50,6 +53,10 @@ class WindowPlan:
     rows: list[dict[int, np.ndarray]]
     distinct_keys: int
     null_key_rows: int
+    # Per chunk: its distinct first-key values (strings) when the chunk is small, else None. A small
+    # window's posts are new, but the posts they quote or reply to are old: the chunk's key range
+    # then spans every file of a table, and only the values themselves rule files out.
+    first_keys: list[list[str] | None] = field(default_factory=list)
     created_min: datetime | None = None
     created_max: datetime | None = None
     outside_window: int = 0  # winning rows whose created_at is outside the requested window
@@ -88,14 +95,15 @@ def plan_window(
         chunk_rows = max(MIN_CHUNK_ROWS, min(MAX_CHUNK_ROWS, chunk_rows))
 
     plan = WindowPlan(rows=[], distinct_keys=0, null_key_rows=0)
-    cutter = _ChunkCutter(chunk_rows, plan.rows)
+    named = pa.types.is_string(spec.schema.field(spec.keys[0]).type)
+    cutter = _ChunkCutter(chunk_rows, plan.rows, plan.first_keys if named else None)
     for lower, upper in _key_ranges(storage, spec, staged):
         narrow = _read_key_range(storage, staged, narrow_cols, spec.keys[0], lower, upper)
         if narrow is None:
             continue
         winners = _plan_range(narrow, spec, window, plan)
         del narrow
-        cutter.add(winners[_PART].to_numpy(), winners[_ROW].to_numpy())
+        cutter.add(winners[_PART].to_numpy(), winners[_ROW].to_numpy(), winners[spec.keys[0]])
     cutter.finish()
     return plan
 
@@ -140,22 +148,33 @@ def _plan_range(
             outside_mask = late if outside_mask is None else pc.or_(outside_mask, late)
         if outside_mask is not None:
             plan.outside_window += int(pc.sum(pc.fill_null(outside_mask, False)).as_py() or 0)
-    return winners.select([_PART, _ROW])
+    return winners.select([_PART, _ROW, spec.keys[0]])
 
 
 class _ChunkCutter:
-    """Cuts winners arriving in key order into chunks of exactly `chunk_rows` (the last one shorter)."""
+    """Cuts winners arriving in key order into chunks of exactly `chunk_rows` (the last one shorter).
 
-    def __init__(self, chunk_rows: int, chunks: list[dict[int, np.ndarray]]) -> None:
+    With `first_keys`, each chunk's first-key values are listed there too (None for large chunks).
+    """
+
+    def __init__(
+        self,
+        chunk_rows: int,
+        chunks: list[dict[int, np.ndarray]],
+        first_keys: list[list[str] | None] | None = None,
+    ) -> None:
         self.chunk_rows = chunk_rows
         self.chunks = chunks
+        self.first_keys = first_keys
         self._parts: list[np.ndarray] = []
         self._rows: list[np.ndarray] = []
+        self._keys: list[pa.Array] = []
         self._pending = 0
 
-    def add(self, parts: np.ndarray, rows: np.ndarray) -> None:
+    def add(self, parts: np.ndarray, rows: np.ndarray, keys: pa.ChunkedArray) -> None:
         self._parts.append(parts)
         self._rows.append(rows)
+        self._keys.append(keys.combine_chunks())
         self._pending += len(parts)
         if self._pending >= self.chunk_rows:
             self._emit(final=False)
@@ -166,13 +185,22 @@ class _ChunkCutter:
 
     def _emit(self, final: bool) -> None:
         parts, rows = np.concatenate(self._parts), np.concatenate(self._rows)
+        keys = pa.concat_arrays(self._keys)
         start = 0
         while len(parts) - start >= self.chunk_rows or (final and start < len(parts)):
             stop = start + self.chunk_rows
             self.chunks.append(_by_part(parts[start:stop], rows[start:stop]))
+            if self.first_keys is not None:
+                self.first_keys.append(_named_keys(keys.slice(start, stop - start)))
             start = stop
-        self._parts, self._rows = [parts[start:]], [rows[start:]]
+        self._parts, self._rows, self._keys = [parts[start:]], [rows[start:]], [keys.slice(start)]
         self._pending = len(parts) - start
+
+
+def _named_keys(keys: pa.Array) -> list[str] | None:
+    if len(keys) > NAMED_KEYS_MAX_ROWS:
+        return None
+    return [str(value) for value in pc.unique(keys.drop_null()).to_pylist()]
 
 
 def _by_part(parts: np.ndarray, rows: np.ndarray) -> dict[int, np.ndarray]:
