@@ -239,3 +239,36 @@ def test_a_window_with_old_and_new_posts_merges_the_same_with_named_keys(lake: L
     assert len(texts) == 302 and len(rows["id"]) == 302
     assert [texts[i] for i in ("3", "250", "400", "401")] == ["new 3", "new 250", "new 400", "new 401"]
     assert texts["4"] == "post 4"
+
+
+def test_loaders_racing_to_create_the_tables_never_duplicate_a_row(tmp_path: Path) -> None:
+    """Six loaders start on a fresh lake at once (Celery workers on a new lake): one creates each
+    table, the others merge. Before commit retries were turned off for the first write, delta-rs
+    rebased a losing create onto the winner's table and the rows landed twice (1 trial in 10)."""
+    import threading
+
+    for trial in range(8):
+        lake = LakeStorage(str(tmp_path / f"lake-{trial}"))
+        barrier = threading.Barrier(6)
+        failures: list[BaseException] = []
+
+        def load(
+            number: int,
+            lake: LakeStorage = lake,
+            barrier: threading.Barrier = barrier,
+            failures: list[BaseException] = failures,
+        ) -> None:
+            barrier.wait()
+            try:
+                load_window(lake, f"run-{number}", [batch([1, 2, 3])], specs=SPECS)
+            except BaseException as exc:  # reported by the test thread
+                failures.append(exc)
+
+        threads = [threading.Thread(target=load, args=(n,)) for n in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert not failures, failures
+        assert _ids(lake) == ["1", "2", "3"], f"trial {trial}"
+        assert read_table(lake, "users").num_rows == 1, f"trial {trial}"
