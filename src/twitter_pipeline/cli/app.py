@@ -6,6 +6,7 @@ import contextlib
 import logging
 import os
 import sys
+import threading
 from typing import NoReturn
 
 import typer
@@ -41,19 +42,30 @@ def entry() -> NoReturn:
 
     Finalizing frees every object pyarrow and deltalake hold, one at a time: 0.3 s measured after
     an import (a tenth of its wall time), and the step where deltalake can abort (PITFALLS #1).
-    Everything a command writes is committed and closed before `main` returns; the logs and the
-    standard streams are flushed here, then the exit code is the one `main` chose.
+    Everything a command writes is committed and closed before `main` returns, except what a worker
+    thread still writes when a command fails (an import's raw pages): exit waits for those threads,
+    as the interpreter's own exit does. Then the logs and the standard streams are flushed, and the
+    exit code is the one `main` chose.
     """
     code = 0
     try:
         main()
     except SystemExit as exc:
         code = _exit_code(exc.code)
+    _join_worker_threads()
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # a closed pipe (`| head`): nothing to add
             stream.flush()
     os._exit(code)
+
+
+def _join_worker_threads() -> None:
+    """Wait for every non-daemon thread, the first step of the interpreter's exit that `os._exit` skips."""
+    current = threading.current_thread()
+    for thread in threading.enumerate():
+        if thread is not current and not thread.daemon:
+            thread.join()
 
 
 def _exit_code(code: object) -> int:
