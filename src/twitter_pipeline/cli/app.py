@@ -37,6 +37,12 @@ _CLICK_EXCEPTION: type[Exception] = next(
 USAGE_EXIT = 2
 
 
+# Arrow's allocator for the command's process, unless the user chose one. Measured on a 50,000-post
+# import (2 cores): the wheel's default, mimalloc, spent 0.4-1.2 s in the kernel (pages returned
+# and faulted back) and peaked at 640-670 MiB; jemalloc 0.45-0.55 s and 550 MiB, 0.1-0.2 s faster.
+ARROW_MEMORY_POOL = "jemalloc"
+
+
 def entry() -> NoReturn:
     """The console script: `main`, then the process ends at once, without finalizing the interpreter.
 
@@ -47,6 +53,7 @@ def entry() -> NoReturn:
     as the interpreter's own exit does. Then the logs and the standard streams are flushed, and the
     exit code is the one `main` chose.
     """
+    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", ARROW_MEMORY_POOL)  # read at pyarrow's first use
     code = 0
     try:
         main()
