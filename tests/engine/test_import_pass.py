@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import gzip
+import time
 from pathlib import Path
 
 import orjson
 import pytest
 
 from tests.extract.test_archive import PAGE_1, PAGE_2
-from twitter_pipeline.engine.import_pass import fits_in_memory, land_parsed, parse_files
+from twitter_pipeline.engine.import_pass import Landing, fits_in_memory, land_parsed, parse_files
 from twitter_pipeline.errors import InputError
 from twitter_pipeline.extract.archive import file_mtime, line_fetched_at, read_archive
 from twitter_pipeline.raw.zone import RawZone
-from twitter_pipeline.storage import LakeStorage
+from twitter_pipeline.storage import LakeStorage, lake_storage
 
 
 @pytest.mark.parametrize("name", ["tweets.jsonl", "tweets.jsonl.gz"])
@@ -61,3 +62,56 @@ def test_only_archives_that_fit_are_held_in_memory(tmp_path: Path) -> None:
     small.write_bytes(PAGE_2)
     assert fits_in_memory([small])
     assert not fits_in_memory([tmp_path / "missing.jsonl"])  # the streaming path names it
+
+
+def _recording_syncs(monkeypatch: pytest.MonkeyPatch, delay: float = 0.0) -> tuple[list[str], list[str]]:
+    """The real fsyncs, recorded (optionally slowed), and any whole-filesystem sync attempted."""
+    fsynced: list[str] = []
+    whole: list[str] = []
+    real_fsync = lake_storage._fsync_path
+
+    def fsync(path: str) -> None:
+        time.sleep(delay)
+        real_fsync(path)
+        fsynced.append(path)
+
+    def syncfs(root: str) -> bool:
+        whole.append(root)
+        return False
+
+    monkeypatch.setattr(lake_storage, "_fsync_path", fsync)
+    monkeypatch.setattr(lake_storage, "_syncfs", syncfs)
+    return fsynced, whole
+
+
+def _archive_of(tmp_path: Path, pages: int) -> Path:
+    path = tmp_path / "archive.jsonl"
+    path.write_bytes(b"\n".join([PAGE_2] * pages) + b"\n")
+    return path
+
+
+def test_the_landing_thread_makes_its_own_pages_durable_without_a_filesystem_sync(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fsynced, whole = _recording_syncs(monkeypatch)
+    storage = LakeStorage(str(tmp_path / "lake"))
+    landing = Landing(RawZone(storage), "import-x", parse_files([_archive_of(tmp_path, 20)]), None)
+    landing.wait()
+    landing._thread.join()
+    pages = {str(p) for p in (tmp_path / "lake" / "raw").rglob("*.jsonl.gz")}
+    assert len(pages) == 20 and pages <= set(fsynced)
+    assert not whole, "a background sync must not flush the whole filesystem"
+    storage.make_durable()  # the load's barrier: nothing left to sync
+    assert len(fsynced) == len(pages) + 1  # each page, and their one folder
+
+
+def test_a_barrier_during_the_landing_sync_returns_only_once_every_page_is_durable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fsynced, _ = _recording_syncs(monkeypatch, delay=0.02)
+    storage = LakeStorage(str(tmp_path / "lake"))
+    landing = Landing(RawZone(storage), "import-x", parse_files([_archive_of(tmp_path, 20)]), None)
+    landing.wait()  # written, still being synced (20 × 20 ms)
+    storage.make_durable()  # what the completion record's write does first
+    pages = {str(p) for p in (tmp_path / "lake" / "raw").rglob("*.jsonl.gz")}
+    assert pages <= set(fsynced)

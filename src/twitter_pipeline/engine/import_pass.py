@@ -13,6 +13,7 @@ landing before it merges, so every landed table row has its raw page, as in any 
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from twitter_pipeline.errors import InputError
+from twitter_pipeline.errors import InputError, StorageError
 from twitter_pipeline.extract import archive
 from twitter_pipeline.raw.pages import RawPage
 from twitter_pipeline.raw.zone import RawZone, page_key
@@ -139,25 +140,36 @@ def land_parsed(
 
 
 class Landing:
-    """`land_parsed` on its own thread; `wait` returns once every page is written, or re-raises."""
+    """`land_parsed` on its own thread; `wait` returns once every page is written, or re-raises.
+
+    Once written, the same thread makes the pages durable, fsyncing only these files, while the
+    main thread merges: the load's completion record (a durable write) then finds them synced,
+    or waits for that sync (`LakeStorage.make_durable`), instead of syncing the whole filesystem.
+    """
 
     def __init__(
         self, raw: RawZone, run_id: str, parsed: ParsedImport, on_progress: Callable[[int, int], None] | None
     ) -> None:
         self.keys = [page_key(run_id, seq, page) for seq, page in enumerate(parsed.pages, start=1)]
         self._error: BaseException | None = None
+        self._landed = threading.Event()
 
         def land() -> None:
             try:
                 land_parsed(raw, run_id, parsed, on_progress)
             except BaseException as exc:  # handed to the waiting thread
                 self._error = exc
+                return
+            finally:
+                self._landed.set()
+            with contextlib.suppress(StorageError):  # the pages stay pending: the next barrier retries
+                raw.storage.make_durable(own_files_only=True)
 
         self._thread = threading.Thread(target=land, name="land-raw")  # not a daemon: exit waits for it
         self._thread.start()
 
     def wait(self) -> None:
-        self._thread.join()
+        self._landed.wait()
         if self._error is not None:
             raise self._error
 

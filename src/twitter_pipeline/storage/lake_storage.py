@@ -18,6 +18,7 @@ import ctypes.util
 import functools
 import os
 import sys
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -54,6 +55,9 @@ class LakeStorage:
             self._fs = pafs.LocalFileSystem()
             self._root = str(Path(uri).expanduser().resolve())
         self._unsynced: list[str] = []  # local files written without their own fsync
+        # Held while pending files are synced: a barrier that finds another thread syncing (an
+        # import's landing thread) waits for it, so it never returns before those files are durable.
+        self._sync_lock = threading.Lock()
 
     # -- locations -------------------------------------------------------------------------
     def location(self, key: str = "") -> str:
@@ -130,31 +134,35 @@ class LakeStorage:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             write_atomic(Path(path), data, durable=durable)
             if not durable:
-                self._unsynced.append(path)
+                with self._sync_lock:
+                    self._unsynced.append(path)
         except OSError as exc:
             raise StorageError(
                 f"cannot write {self.location(key)}: {one_line(exc)}; check the lake location and permissions"
             ) from None
 
-    def make_durable(self) -> None:
+    def make_durable(self, *, own_files_only: bool = False) -> None:
         """The barrier: every object written so far survives a power loss once this returns.
 
         Many pending pages (an import): one ``syncfs`` of the lake's filesystem where the OS has it
-        (Linux). A few (a fetch loop's page before its checkpoint), or no ``syncfs``: each pending
-        file and its folder is fsynced, which touches only our files.
+        (Linux). A few (a fetch loop's page before its checkpoint), or no ``syncfs``, or
+        `own_files_only` (a background thread, which should not flush the other programs' writes
+        a ``syncfs`` would wait for): each pending file and its folder is fsynced.
         """
-        if not self._unsynced:
-            return
-        pending, self._unsynced = self._unsynced, []
-        try:
-            if len(pending) < SYNCFS_FROM_FILES or not _syncfs(self._root):
-                for path in pending:
-                    _fsync_path(path)
-                for folder in {os.path.dirname(p) for p in pending}:
-                    _fsync_path(folder)
-        except OSError as exc:
-            self._unsynced = pending + self._unsynced
-            raise StorageError(f"cannot sync {self.location()}: {one_line(exc)}") from None
+        with self._sync_lock:
+            if not self._unsynced:
+                return
+            pending, self._unsynced = self._unsynced, []
+            try:
+                whole = not own_files_only and len(pending) >= SYNCFS_FROM_FILES
+                if not (whole and _syncfs(self._root)):
+                    for path in pending:
+                        _fsync_path(path)
+                    for folder in {os.path.dirname(p) for p in pending}:
+                        _fsync_path(folder)
+            except OSError as exc:
+                self._unsynced = pending + self._unsynced
+                raise StorageError(f"cannot sync {self.location()}: {one_line(exc)}") from None
 
     def create_exclusive(self, key: str, data: bytes) -> bool:
         """Create an object only if the key is free; False when it already exists.
