@@ -18,6 +18,7 @@ from pathlib import Path
 from bench.common import BENCH_DIR, Row, Section
 
 SCRIPT = BENCH_DIR / "report_bench.py"
+PROGRESS_LINE = re.compile(r"^\s*copy \d+/\d+$")
 SUMMARY_LINE = re.compile(r"^(posts|duckdb scan|report|ratio)\s{2,}(\S.*)$")
 
 
@@ -58,6 +59,7 @@ def bench_report(smoke: bool = False, cache_dir: Path | None = None, log=print) 
     section.rows.append(
         Row("report", f"{SCRIPT.name} (whole script)", f"{seconds:.1f} s", "wall, lake building included")
     )
-    if lines:
-        section.details.append("Output of report_bench.py:\n\n```\n" + "\n".join(lines[-30:]) + "\n```")
+    shown = [line for line in lines if not PROGRESS_LINE.match(line)]  # "  copy 7/48" while building
+    if shown:
+        section.details.append("Output of report_bench.py:\n\n```\n" + "\n".join(shown[-30:]) + "\n```")
     return section
