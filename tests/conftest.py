@@ -5,6 +5,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from twitter_pipeline.logs import remove_stderr_handler
+
 pytest_plugins: list[str] = [
     "tests.fixtures.emulator",
     "tests.fixtures.postgres",
@@ -20,8 +22,6 @@ def _package_logging_reset() -> Iterator[None]:
     logger = logging.getLogger("twitter_pipeline")
     level, propagate = logger.level, logger.propagate
     yield
-    for handler in list(logger.handlers):
-        if getattr(handler, "_twitter_pipeline", False):
-            logger.removeHandler(handler)
+    remove_stderr_handler()
     logger.setLevel(level)
     logger.propagate = propagate

@@ -79,13 +79,19 @@ class KeyValueFormatter(logging.Formatter):
         return f"{ts} {record.levelname.lower():7} {record.name}: {record.getMessage()} {extra}".rstrip()
 
 
+def remove_stderr_handler() -> None:
+    """Take away the handler `configure_logging` installed (it holds the stderr of its time)."""
+    logger = logging.getLogger("twitter_pipeline")
+    for handler in list(logger.handlers):
+        if getattr(handler, "_twitter_pipeline", False):
+            logger.removeHandler(handler)
+
+
 def configure_logging(level: str = "warning", fmt: str = "text") -> None:
     """Install one stderr handler on the package logger (idempotent)."""
     logger = logging.getLogger("twitter_pipeline")
     logger.setLevel(level.upper())
-    for handler in list(logger.handlers):
-        if getattr(handler, "_twitter_pipeline", False):
-            logger.removeHandler(handler)
+    remove_stderr_handler()
     handler = logging.StreamHandler(sys.stderr)
     handler._twitter_pipeline = True  # type: ignore[attr-defined]
     handler.setFormatter(JsonFormatter() if fmt == "json" else KeyValueFormatter())

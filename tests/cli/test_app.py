@@ -5,48 +5,42 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
-# `main` fails while a worker thread (as an import's raw landing) is still writing a file.
-FAILING_WHILE_A_THREAD_WRITES = """
-import importlib, sys, threading, time
-from pathlib import Path
 
-app = importlib.import_module("twitter_pipeline.cli.app")  # the module (the package exports the Typer app)
-
-def write_late():
-    time.sleep(0.5)
-    Path(sys.argv[1]).write_text("landed")
-
-def failing_main():
-    threading.Thread(target=write_late).start()
-    raise SystemExit(4)
-
-app.main = failing_main
-app.entry()
-"""
+def _entry_with_main(
+    main_body: str, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The console script (`cli.entry`) in a subprocess, with `main` replaced by `main_body`."""
+    script = (
+        "import importlib, sys, threading, time\n"
+        "from pathlib import Path\n"
+        "app = importlib.import_module('twitter_pipeline.cli.app')  # the module, not the Typer app\n"
+        "def main():\n" + textwrap.indent(textwrap.dedent(main_body), "    ") + "\n"
+        "app.main = main\n"
+        "app.entry()\n"
+    )
+    return subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, env=env)
 
 
 def test_exit_waits_for_a_thread_still_writing_and_keeps_the_exit_code(tmp_path: Path) -> None:
     target = tmp_path / "page"
-    done = subprocess.run(
-        [sys.executable, "-c", FAILING_WHILE_A_THREAD_WRITES, str(target)], capture_output=True, text=True
-    )
+    failing_while_a_thread_writes = """
+        def write_late():
+            time.sleep(0.5)
+            Path(sys.argv[1]).write_text("landed")
+        threading.Thread(target=write_late).start()  # as an import's raw landing
+        raise SystemExit(4)
+    """
+    done = _entry_with_main(failing_while_a_thread_writes, str(target))
     assert done.returncode == 4, done.stderr
     assert target.read_text() == "landed"
 
 
 def _pool_of_the_console_script(env: dict[str, str]) -> str:
-    script = (
-        "import importlib\n"
-        "app = importlib.import_module('twitter_pipeline.cli.app')\n"
-        "def report():\n"
-        "    import pyarrow as pa\n"
-        "    print(pa.default_memory_pool().backend_name)\n"
-        "app.main = report\n"
-        "app.entry()\n"
-    )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
+    done = _entry_with_main("import pyarrow as pa\nprint(pa.default_memory_pool().backend_name)", env=env)
+    assert done.returncode == 0, done.stderr
     return done.stdout.strip()
 
 

@@ -167,11 +167,11 @@ class Landing:
                 land_parsed(raw, run_id, parsed, on_progress)
             except BaseException as exc:  # handed to the waiting thread
                 self._error = exc
-                return
             finally:
                 self._landed.set()
-            with contextlib.suppress(StorageError):  # the pages stay pending: the next barrier retries
-                raw.storage.make_durable(own_files_only=True)
+            if self._error is None:
+                with contextlib.suppress(StorageError):  # the pages stay pending: the next barrier retries
+                    raw.storage.make_durable(own_files_only=True)
 
         self._thread = threading.Thread(target=land, name="land-raw")  # not a daemon: exit waits for it
         self._thread.start()
