@@ -27,6 +27,7 @@ from twitter_pipeline.times import parse_time
 if TYPE_CHECKING:  # the engine loads the heavy stack: imported when a run starts
     from twitter_pipeline.engine.run import UnitOutcome
     from twitter_pipeline.extract.client import XApiClient
+    from twitter_pipeline.extract.read_ahead import ReadAhead
 
 logger = logging.getLogger("twitter_pipeline.pipeline")
 
@@ -339,19 +340,21 @@ def import_files(
     *,
     on_progress: OnProgress | None = None,
     quality: bool = True,
+    read_ahead: ReadAhead | None = None,
 ) -> RunSummary:
     """Replay twarc2 JSONL archives / saved JSON pages through raw zone → tables (the run engine).
 
     Files are validated completely before anything lands, so a malformed line leaves the lake as
     it was. The run id derives from the files' contents: importing the same files again rewrites
     the same raw objects and merges the same rows (no duplicates); an import whose load was
-    interrupted is repaired by running it again.
+    interrupted is repaired by running it again. `read_ahead`: the files, if the caller started
+    reading them early (`ReadAhead`, started before this module's imports).
     """
     from twitter_pipeline.engine.run import run_unit
     from twitter_pipeline.engine.units import ImportUnit
 
     storage = writable_lake(settings)
-    unit = ImportUnit(storage, [Path(p) for p in paths])
+    unit = ImportUnit(storage, [Path(p) for p in paths], read_ahead=read_ahead)
     outcome = run_unit(storage, unit, quality=quality, on_progress=on_progress)
     return summarize(outcome, "import", storage.uri)
 

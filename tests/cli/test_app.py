@@ -14,7 +14,7 @@ def _entry_with_main(
 ) -> subprocess.CompletedProcess[str]:
     """The console script (`cli.entry`) in a subprocess, with `main` replaced by `main_body`."""
     script = (
-        "import importlib, sys, threading, time\n"
+        "import importlib, os, sys, threading, time\n"
         "from pathlib import Path\n"
         "app = importlib.import_module('twitter_pipeline.cli.app')  # the module, not the Typer app\n"
         "def main():\n" + textwrap.indent(textwrap.dedent(main_body), "    ") + "\n"
@@ -45,8 +45,21 @@ def _pool_of_the_console_script(env: dict[str, str]) -> str:
 
 
 def test_the_command_uses_the_measured_arrow_allocator_unless_the_user_chose_one() -> None:
-    from twitter_pipeline.cli.app import ARROW_MEMORY_POOL
+    from twitter_pipeline.cli.app import PROCESS_DEFAULTS
 
     env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
-    assert _pool_of_the_console_script(env) == ARROW_MEMORY_POOL
+    assert _pool_of_the_console_script(env) == PROCESS_DEFAULTS["ARROW_DEFAULT_MEMORY_POOL"] == "jemalloc"
     assert _pool_of_the_console_script({**env, "ARROW_DEFAULT_MEMORY_POOL": "system"}) == "system"
+
+
+def _threads_after_numpy(env: dict[str, str]) -> int:
+    """OS threads of the console script's process once numpy (and its OpenBLAS) is loaded."""
+    done = _entry_with_main("import numpy\nprint(len(os.listdir('/proc/self/task')))", env=env)
+    assert done.returncode == 0, done.stderr
+    return int(done.stdout)
+
+
+def test_the_command_starts_no_blas_threads_unless_the_user_asks_for_them() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    assert _threads_after_numpy(env) == 1  # the main thread alone: nothing spins beside the import
+    assert _threads_after_numpy({**env, "OPENBLAS_NUM_THREADS": "2"}) == 2

@@ -37,10 +37,18 @@ _CLICK_EXCEPTION: type[Exception] = next(
 USAGE_EXIT = 2
 
 
-# Arrow's allocator for the command's process, unless the user chose one. Measured on a 50,000-post
-# import (2 cores): the wheel's default, mimalloc, spent 0.4-1.2 s in the kernel (pages returned
-# and faulted back) and peaked at 640-670 MiB; jemalloc 0.45-0.55 s and 550 MiB, 0.1-0.2 s faster.
-ARROW_MEMORY_POOL = "jemalloc"
+# The command's own process settings, unless the user chose otherwise; the libraries read them at
+# their first use, so they are set before anything imports those libraries.
+PROCESS_DEFAULTS = {
+    # Arrow's allocator. Measured on a 50,000-post import (2 cores): the wheel's default, mimalloc,
+    # spent 0.4-1.2 s in the kernel (pages returned and faulted back) and peaked at 640-670 MiB;
+    # jemalloc 0.45-0.55 s and 550 MiB, 0.1-0.2 s faster.
+    "ARROW_DEFAULT_MEMORY_POOL": "jemalloc",
+    # numpy's OpenBLAS (loaded with pyarrow) starts a thread per core that spins waiting for work;
+    # no command multiplies matrices. Measured: ~50 ms of CPU taken from the import's second core,
+    # 25-65 ms of its wall time.
+    "OPENBLAS_NUM_THREADS": "1",
+}
 
 
 def entry() -> NoReturn:
@@ -53,7 +61,8 @@ def entry() -> NoReturn:
     as the interpreter's own exit does. Then the logs and the standard streams are flushed, and the
     exit code is the one `main` chose.
     """
-    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", ARROW_MEMORY_POOL)  # read at pyarrow's first use
+    for name, value in PROCESS_DEFAULTS.items():
+        os.environ.setdefault(name, value)
     code = 0
     try:
         main()

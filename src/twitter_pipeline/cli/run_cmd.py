@@ -247,9 +247,12 @@ def import_(
     fmt: str = format_option("the import summary"),
 ) -> None:
     """Load saved API response pages through the same raw zone → tables path as `run`."""
-    from twitter_pipeline import pipeline
+    from twitter_pipeline.extract.read_ahead import ReadAhead
 
     check_format(fmt)
+    read_ahead = ReadAhead(files)  # reads and hashes the files while the pipeline's libraries load
+    from twitter_pipeline import pipeline
+
     settings = load_settings(lake=lake)
     landed.lake = settings.lake
     with page_progress() as progress:
@@ -259,7 +262,9 @@ def import_(
             progress.update(task, completed=pages, posts=posts)
             landed.update(pages=pages, posts=posts)
 
-        summary = pipeline.import_files(settings, files, on_progress=on_progress, quality=not no_quality)
+        summary = pipeline.import_files(
+            settings, files, on_progress=on_progress, quality=not no_quality, read_ahead=read_ahead
+        )
     _print_summary(summary, fmt)
 
 

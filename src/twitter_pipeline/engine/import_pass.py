@@ -26,15 +26,12 @@ import pyarrow.compute as pc
 
 from twitter_pipeline.errors import InputError, StorageError
 from twitter_pipeline.extract import archive
+from twitter_pipeline.extract.read_ahead import ReadAhead
 from twitter_pipeline.raw.pages import RawPage
 from twitter_pipeline.raw.zone import RawZone, page_key
 from twitter_pipeline.transform.page_reader import read_archive_text, read_pages
 from twitter_pipeline.transform.tables import Tables, tables_from_page_table
 
-# Archives up to this many bytes (uncompressed estimate) are held in memory from the check to the
-# load: the lines plus their tables take about twice that.
-MAX_HELD_BYTES = 256 << 20
-GZIP_RATIO_ESTIMATE = 8  # JSON archives compress about 5-8x
 LANDING_THREADS = 2  # raw pages encoded and written at once (see `land_parsed`)
 
 
@@ -54,18 +51,11 @@ class ParsedImport:
             yield tables_from_page_table(page_table)
 
 
-def fits_in_memory(paths: list[Path]) -> bool:
-    total = 0
-    for path in paths:
-        if not path.is_file():
-            return False  # the streaming path reports the missing file
-        size = path.stat().st_size
-        total += size * GZIP_RATIO_ESTIMATE if path.suffix == ".gz" else size
-    return total <= MAX_HELD_BYTES
+def parse_files(paths: list[Path], read_ahead: ReadAhead | None = None) -> ParsedImport:
+    """Read, check and parse every page of every file; raises `InputError` before anything lands.
 
-
-def parse_files(paths: list[Path]) -> ParsedImport:
-    """Read, check and parse every page of every file; raises `InputError` before anything lands."""
+    `read_ahead`: the files' bytes if the command started reading them early.
+    """
     parsed = ParsedImport()
     post_ids: list[pa.Array] = []
     for path in paths:
@@ -74,7 +64,7 @@ def parse_files(paths: list[Path]) -> ParsedImport:
             lines = [(int(p.request.params["line"]), p.body) for p in pages]
             text = None
         else:
-            text, lines = archive.archive_lines(path)
+            text, lines = archive.archive_lines(path, read_ahead.take(path) if read_ahead else None)
             archive.require_pages(path, len(lines))
             mtime = archive.file_mtime(path)
             pages = [

@@ -18,6 +18,7 @@ import pyarrow as pa
 from twitter_pipeline.engine.work import Extraction, OnProgress
 from twitter_pipeline.extract.checkpointed import ExtractResult, finalize
 from twitter_pipeline.extract.endpoints import SEARCH_NAMES, search_endpoint
+from twitter_pipeline.extract.read_ahead import ReadAhead, fits_in_memory
 from twitter_pipeline.extract.state import Checkpoint, StateStore, Window
 from twitter_pipeline.extract.window import SearchRequest, extract_window, resolve_window
 from twitter_pipeline.raw.zone import RawZone
@@ -246,12 +247,14 @@ class ImportUnit:
     storage: LakeStorage
     files: list[Path]
     specs: Mapping[str, TableSpec] = field(default_factory=lambda: TABLES)
+    read_ahead: ReadAhead | None = None  # the files, if the command started reading them early
 
     def __post_init__(self) -> None:
         from twitter_pipeline.extract.archive import import_run_id
 
         self.raw = RawZone(self.storage)
-        self.run_id = import_run_id(self.files) if self.files else "import-empty"
+        early = self.read_ahead.run_id(self.files) if self.read_ahead else None
+        self.run_id = early or (import_run_id(self.files) if self.files else "import-empty")
         self._parsed: tuple[str, Iterator[Mapping[str, pa.Table]]] | None = None
 
     @property
@@ -265,8 +268,9 @@ class ImportUnit:
         from twitter_pipeline.engine import import_pass
         from twitter_pipeline.extract.archive import land_archives
 
-        if self.files and import_pass.fits_in_memory(self.files):
-            parsed = import_pass.parse_files(self.files)  # checked in full before anything lands
+        if self.files and fits_in_memory(self.files):
+            # checked in full before anything lands
+            parsed = import_pass.parse_files(self.files, self.read_ahead)
             landing = import_pass.Landing(self.raw, self.run_id, parsed, on_progress)
             self._parsed = (self.run_id, import_pass.batches_after_landing(parsed, landing))
             return Extraction(
