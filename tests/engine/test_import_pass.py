@@ -58,6 +58,14 @@ def test_twarc_tail_inside_a_post_text_is_not_taken_for_the_record(tmp_path: Pat
     assert parse_files([path]).pages[0].fetched_at == file_mtime(path)
 
 
+def test_a_twarc_record_far_from_the_line_end_still_gives_the_fetch_time(tmp_path: Path) -> None:
+    padded = PAGE_1.replace(b'"version"', b'"padding":"' + b"x" * (70 << 10) + b'","version"')
+    path = tmp_path / "padded.jsonl"
+    path.write_bytes(padded + b"\n" + PAGE_2 + b"\n")
+    fetched = [page.fetched_at for page in parse_files([path]).pages]
+    assert fetched[0].year == 2023 and fetched[1] == file_mtime(path)
+
+
 def test_only_archives_that_fit_are_held_in_memory(tmp_path: Path) -> None:
     small = tmp_path / "s.jsonl"
     small.write_bytes(PAGE_2)

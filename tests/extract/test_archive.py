@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import gzip
+from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
 import pytest
 
 from twitter_pipeline.errors import InputError
-from twitter_pipeline.extract.archive import read_archive, read_archives, validate_archive
+from twitter_pipeline.extract.archive import (
+    archive_lines,
+    line_fetched_at,
+    read_archive,
+    read_archives,
+    validate_archive,
+)
 
 PAGE_1 = (
     b'{"data":[{"id":"2","text":"hi","author_id":"9"}],"includes":{"users":[{"id":"9","username":"a"}]},'
@@ -101,3 +108,35 @@ def test_land_archives_is_all_or_nothing_and_idempotent(tmp_path):
     assert len(list(raw.keys())) == 2
     with pytest.raises(InputError, match="no files"):
         land_archives(raw, [])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        PAGE_1 + b"\n" + PAGE_2 + b"\n",
+        PAGE_1 + b"\r\n\r\n" + PAGE_2,  # CRLF, a blank line, no final newline
+        b"  " + PAGE_1 + b"\t\n \n" + PAGE_2 + b" \x0b\n\n",  # whitespace around lines, blank lines
+    ],
+)
+def test_archive_lines_are_views_of_the_file_stripped_as_before(tmp_path, text):
+    path = write(tmp_path / "a.jsonl", text)
+    whole, lines = archive_lines(path)
+    assert whole == text
+    expected = [(n, raw.strip()) for n, raw in enumerate(text.split(b"\n"), start=1) if raw.strip()]
+    assert [(n, bytes(line)) for n, line in lines] == expected
+    assert all(isinstance(line, memoryview) and line.obj is whole for _, line in lines)  # no copies
+
+
+def test_the_twarc_record_is_read_from_a_line_view_and_from_bytes(tmp_path):
+    fallback = datetime(2000, 1, 1, tzinfo=UTC)
+    expected = datetime(2023, 5, 1, 10, tzinfo=UTC)
+    assert line_fetched_at(PAGE_1, fallback) == expected
+    assert line_fetched_at(memoryview(b"  " + PAGE_1)[2:], fallback) == expected
+    assert line_fetched_at(PAGE_2, fallback) is None  # no record: the caller parses the line
+
+
+def test_a_twarc_record_beyond_the_searched_tail_is_found_by_parsing_the_line(tmp_path):
+    padded = PAGE_1.replace(b'"version"', b'"padding":"' + b"x" * (70 << 10) + b'","version"')
+    assert line_fetched_at(padded, datetime(2000, 1, 1, tzinfo=UTC)) is None
+    path = write(tmp_path / "padded.jsonl", padded + b"\n")
+    assert [p.fetched_at.year for p in read_archive(path)] == [2023]

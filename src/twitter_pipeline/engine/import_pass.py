@@ -27,7 +27,7 @@ import pyarrow.compute as pc
 from twitter_pipeline.errors import InputError, StorageError
 from twitter_pipeline.extract import archive
 from twitter_pipeline.extract.read_ahead import ReadAhead
-from twitter_pipeline.raw.pages import RawPage
+from twitter_pipeline.raw.pages import Body, RawPage
 from twitter_pipeline.raw.zone import RawZone, page_key
 from twitter_pipeline.transform.page_reader import read_archive_text, read_pages
 from twitter_pipeline.transform.tables import Tables, tables_from_page_table
@@ -84,7 +84,7 @@ def parse_files(paths: list[Path], read_ahead: ReadAhead | None = None) -> Parse
     return parsed
 
 
-def _fetched_at(path: Path, number: int, line: bytes, mtime: datetime) -> datetime:
+def _fetched_at(path: Path, number: int, line: Body, mtime: datetime) -> datetime:
     found = archive.line_fetched_at(line, mtime)
     if found is not None:
         return found
@@ -93,7 +93,7 @@ def _fetched_at(path: Path, number: int, line: bytes, mtime: datetime) -> dateti
 
 
 def _checked_page_table(
-    path: Path, text: bytes | None, lines: list[tuple[int, bytes]], pages: list[RawPage]
+    path: Path, text: bytes | None, lines: list[tuple[int, Body]], pages: list[RawPage]
 ) -> pa.Table:
     """The file's page table; any line that is not a response page fails with the archive's message.
 

@@ -9,6 +9,11 @@ from typing import Any
 
 import orjson
 
+# A page's bytes: `bytes`, or a read-only view into the bytes of the file a page was read from (an
+# import keeps each archive line inside its file's bytes instead of copying it out: measured
+# 0.08 s of a 97 MB archive). Anything bytes-only (`strip`, `replace`) takes `bytes(body)`.
+Body = bytes | memoryview
+
 
 @dataclass(frozen=True)
 class PageRequest:
@@ -31,7 +36,7 @@ class RawPage:
     """One response body (exact bytes) with the request that produced it and when it arrived."""
 
     request: PageRequest
-    body: bytes
+    body: Body
     fetched_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     status: int = 200
     source: str | None = field(default=None, compare=False)  # raw key or file:line, for error messages

@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
 from twitter_pipeline.errors import InputError, one_line
-from twitter_pipeline.raw.pages import RawPage
+from twitter_pipeline.raw.pages import Body, RawPage
 from twitter_pipeline.transform import api_read_schema
 from twitter_pipeline.transform.schema import TIMESTAMP
 
@@ -53,7 +53,8 @@ def describe_page(page: RawPage, index: int) -> str:
     )
 
 
-def _single_line(body: bytes) -> bytes:
+def _single_line(body: Body) -> bytes:
+    body = bytes(body)  # no copy for `bytes`; a view (an archive line) is copied for the slow path
     if b"\n" in body or b"\r" in body:
         return body.replace(b"\r", b" ").replace(b"\n", b" ")
     return body
@@ -108,11 +109,14 @@ def read_pages(pages: Sequence[RawPage]) -> pa.Table:
     """One row per page: ``data``, ``includes``, ``errors`` (``api_read_schema.PAGE``) and ``fetched_at``."""
     if not pages:
         return api_read_schema.PAGE.empty_table().append_column("fetched_at", pa.array([], TIMESTAMP))
-    for index, page in enumerate(pages):
-        if not page.body.strip():
-            raise InputError(f"{describe_page(page, index)} is empty: re-fetch the window or remove the file")
+    bodies = [_single_line(p.body) for p in pages]
+    for index, body in enumerate(bodies):
+        if not body.strip():
+            raise InputError(
+                f"{describe_page(pages[index], index)} is empty: re-fetch the window or remove the file"
+            )
     try:
-        table = _parse([_single_line(p.body) for p in pages])
+        table = _parse(bodies)
         if table.num_rows != len(pages):
             raise ValueError("a body holds more than one JSON value")
     except (pa.ArrowInvalid, ValueError):
