@@ -26,10 +26,15 @@ SUFFIX = ".jsonl.gz"
 # igzip at level 1 runs at ~130-180 MB/s for files ~20 % larger (ratio 0.17 vs 0.14). The output is
 # plain gzip, so ``zcat | jq`` and every gzip reader still work; ISA-L also decompresses faster.
 GZIP_LEVEL = 1
+_GZIP_WBITS = 31  # zlib's "gzip container" setting: header with mtime 0, so equal pages give equal bytes
 
 
 def encode_page(page: RawPage) -> bytes:
-    """Envelope line + exact body, gzipped (mtime 0 so equal pages give equal bytes)."""
+    """Envelope line + exact body, gzipped (mtime 0 so equal pages give equal bytes).
+
+    One stream fed the envelope, then the body: joining them first would copy every body while
+    holding the GIL (measured: ~50 ms of a 97 MB import, stalling the thread that builds tables).
+    """
     envelope = {
         "request": page.request.to_dict(),
         "fetched_at": page.fetched_at.isoformat(),
@@ -37,7 +42,8 @@ def encode_page(page: RawPage) -> bytes:
         "body_sha256": hashlib.sha256(page.body).hexdigest(),
         "body_bytes": len(page.body),
     }
-    return igzip.compress(orjson.dumps(envelope) + b"\n" + page.body, compresslevel=GZIP_LEVEL, mtime=0)
+    stream = isal_zlib.compressobj(GZIP_LEVEL, isal_zlib.DEFLATED, _GZIP_WBITS)
+    return stream.compress(orjson.dumps(envelope) + b"\n") + stream.compress(page.body) + stream.flush()
 
 
 def decode_page(blob: bytes, source: str | None = None) -> RawPage:
