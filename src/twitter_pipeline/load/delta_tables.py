@@ -18,6 +18,7 @@ from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundErr
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential, wait_random
 
 from twitter_pipeline.errors import StorageError, one_line
+from twitter_pipeline.load.parquet_format import writer_properties
 from twitter_pipeline.storage import LakeStorage
 from twitter_pipeline.storage.lake_storage import TABLES_PREFIX
 from twitter_pipeline.transform.schema import TableSpec
@@ -265,6 +266,7 @@ def _write_new_table(
             description=spec.description or None,
             storage_options=storage.delta_storage_options(),
             commit_properties=commit,
+            writer_properties=writer_properties(spec),
         )
     except (DeltaError, OSError) as exc:
         exists = "exists" in str(exc).lower() or isinstance(exc, CommitFailedError)
@@ -294,6 +296,7 @@ def _merge_once(
         source_alias="s",
         target_alias="t",
         commit_properties=commit,
+        writer_properties=writer_properties(spec),
         streamed_exec=False,  # the source is one bounded chunk: lets delta-rs prune files
     )
     columns = spec.schema.names

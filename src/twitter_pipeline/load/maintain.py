@@ -13,9 +13,11 @@ from deltalake.exceptions import CommitFailedError, DeltaError
 
 from twitter_pipeline.errors import StorageError
 from twitter_pipeline.load.delta_tables import open_table, storage_error
+from twitter_pipeline.load.parquet_format import writer_properties
 from twitter_pipeline.settings import DEFAULT_RETENTION_HOURS
 from twitter_pipeline.storage import LakeStorage
 from twitter_pipeline.storage.lake_storage import TABLES_PREFIX
+from twitter_pipeline.transform.schema import TABLES
 
 
 @dataclass
@@ -53,7 +55,7 @@ def maintain_table(
         metrics: dict = {}
         for _attempt in range(3):
             try:
-                metrics = table.optimize.compact()
+                metrics = table.optimize.compact(writer_properties=writer_properties(TABLES.get(name)))
                 break
             except CommitFailedError:
                 table.update_incremental()

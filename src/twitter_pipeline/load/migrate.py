@@ -17,6 +17,7 @@ from deltalake import DeltaTable, Field, write_deltalake
 from deltalake.exceptions import DeltaError
 
 from twitter_pipeline.load.delta_tables import storage_error, table_uri
+from twitter_pipeline.load.parquet_format import writer_properties
 from twitter_pipeline.storage import LakeStorage
 from twitter_pipeline.transform.schema import TableSpec
 
@@ -71,4 +72,5 @@ def _rewrite(storage: LakeStorage, spec: TableSpec, table: DeltaTable, renamed: 
         schema_mode="overwrite",
         partition_by=list(spec.partition_by) or None,
         storage_options=storage.delta_storage_options(),
+        writer_properties=writer_properties(spec),
     )
