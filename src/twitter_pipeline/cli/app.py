@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import os
 import sys
@@ -50,6 +51,12 @@ PROCESS_DEFAULTS = {
     "OPENBLAS_NUM_THREADS": "1",
 }
 
+# CPython looks for reference cycles every 700 new container objects: ~160 collections in a
+# 50,000-post import, each holding the GIL while the threads parsing, gzipping and writing wait for
+# it. The pipeline makes few cycles, so the command's process collects every 200,000 instead (a
+# few MB of young objects at most). Measured: 20-40 ms of that import's 1.45 s.
+GC_THRESHOLDS = (200_000, 50, 10)
+
 
 def entry() -> NoReturn:
     """The console script: `main`, then the process ends at once, without finalizing the interpreter.
@@ -63,6 +70,7 @@ def entry() -> NoReturn:
     """
     for name, value in PROCESS_DEFAULTS.items():
         os.environ.setdefault(name, value)
+    gc.set_threshold(*GC_THRESHOLDS)
     code = 0
     try:
         main()
