@@ -109,3 +109,29 @@ def test_a_window_that_fits_the_buffer_stays_in_memory_and_loads_the_same(
 
 def _sorted_rows(lake: LakeStorage, name: str) -> list[dict]:
     return sorted(read_table(lake, name).to_pylist(), key=str)
+
+
+def test_a_chunk_whose_rows_all_win_is_read_without_copying_them(lake: LakeStorage) -> None:
+    staging = StagingArea(lake, "run-1", {n: s.schema for n, s in SPECS.items()})
+    staging.add_batch(batch(list(range(0, 50)), hour=1))  # no key twice: every row wins
+    staged = staging.finish()["tweets"]
+    plan = window_dedupe.plan_window(lake, SPECS["tweets"], staged)
+    read = window_dedupe.chunk_reader(lake, SPECS["tweets"], staged, plan, 0).read_all()
+
+    held_ids = staged.held[0]["id"].chunks[0]
+    assert read["id"].chunks[0].buffers()[2].address == held_ids.buffers()[2].address  # the same memory
+    assert read.to_pydict() == staged.held[0].select(read.column_names).to_pydict()
+
+
+def test_a_chunk_with_a_losing_copy_keeps_only_the_winners(lake: LakeStorage) -> None:
+    staging = StagingArea(lake, "run-1", {n: s.schema for n, s in SPECS.items()})
+    staging.add_batch(batch([1, 2, 3], hour=1, text="old"))
+    staging.add_batch(batch([2], hour=2, text="new"))
+    staged = staging.finish()["tweets"]
+    plan = window_dedupe.plan_window(lake, SPECS["tweets"], staged)
+    read = window_dedupe.chunk_reader(lake, SPECS["tweets"], staged, plan, 0).read_all()
+    assert sorted(zip(read["id"].to_pylist(), read["text"].to_pylist(), strict=True)) == [
+        ("1", "old 1"),
+        ("2", "new 2"),
+        ("3", "old 3"),
+    ]

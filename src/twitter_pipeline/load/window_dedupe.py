@@ -320,7 +320,9 @@ def chunk_reader(
             offset = 0
             for batch in _part_batches(storage, staged, part_no, schema.names):
                 lo, hi = np.searchsorted(take, [offset, offset + batch.num_rows])
-                if hi > lo:
+                if hi - lo == batch.num_rows:  # every row of the batch wins: no copy
+                    yield _conform_batch(batch, schema)
+                elif hi > lo:
                     picked = batch.take(pa.array(take[lo:hi] - offset))
                     yield _conform_batch(picked, schema)
                 offset += batch.num_rows
