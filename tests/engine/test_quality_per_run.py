@@ -89,3 +89,27 @@ def test_a_polling_run_has_no_window_to_check(cli, tmp_path: Path) -> None:
 
     rows, record = _recorded(lake)
     assert {(r["check_name"], r["table"]) for r in rows} == _expected(record)
+
+
+def test_a_run_counts_each_tables_keys_as_the_table_commits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from twitter_pipeline.engine.run import run_unit
+    from twitter_pipeline.engine.units import ImportUnit
+    from twitter_pipeline.quality import checks
+
+    threads: dict[str, str] = {}
+    real_count = checks._key_counts
+
+    def counting(rows, name, key):
+        threads[name] = threading.current_thread().name
+        return real_count(rows, name, key)
+
+    monkeypatch.setattr(checks, "_key_counts", counting)
+    storage = LakeStorage(str(tmp_path / "lake"))
+    outcome = run_unit(storage, ImportUnit(storage, [ARCHIVE]))
+    assert outcome.loaded is not None and outcome.quality["errors"] == 0
+    assert set(threads) == set(outcome.loaded.tables)  # every loaded table counted once…
+    assert all(name.startswith("check-early") for name in threads.values())  # …while the load ran

@@ -222,3 +222,44 @@ def test_a_record_without_files_is_checked_from_the_delta_log(lake: LakeStorage)
     assert not report.failed, [r.line() for r in report.failed]
     keys = next(r for r in report.results if (r.check_name, r.table) == ("unique_keys", "tweets"))
     assert "in 3 rows" in keys.detail
+
+
+def _results(report) -> list[tuple[str, str, bool, int | None]]:
+    return sorted((r.check_name, r.table, r.passed, r.observed) for r in report.results)
+
+
+def test_keys_counted_while_the_window_loads_give_the_same_checks(
+    lake: LakeStorage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from twitter_pipeline.quality import checks
+
+    window = [batch([1, 2, 3]), batch([3, 4], hour=2), api_error_batch("9")]
+    counted_at: list[str] = []
+    real_count = checks._key_counts
+
+    def counting(rows, name, key):
+        counted_at.append(name)
+        return real_count(rows, name, key)
+
+    monkeypatch.setattr(checks, "_key_counts", counting)
+    with checks.KeyCounting(lake, SPECS) as early:
+        summary = load_window(lake, "run-1", window, specs=SPECS, on_table_loaded=early.table_loaded)
+        assert all(early.of(load) is not None for load in summary.tables.values())  # counting began
+        report = run_checks(lake, "run-1", summary, raw_posts=5, specs=SPECS, counted=early)
+    assert sorted(counted_at) == ["api_errors", "tweets", "users"]  # once each: the checks took them
+
+    other = LakeStorage(str(tmp_path / "other"))
+    loaded = load_window(other, "run-1", window, specs=SPECS)
+    plain = run_checks(other, "run-1", loaded, raw_posts=5, specs=SPECS)
+    assert _results(report) == _results(plain) and report.ok
+
+
+def test_a_table_counted_for_another_load_is_counted_again(lake: LakeStorage) -> None:
+    from twitter_pipeline.quality import checks
+
+    with checks.KeyCounting(lake, SPECS) as early:
+        load_window(lake, "run-1", [batch([1, 2])], specs=SPECS, on_table_loaded=early.table_loaded)
+        summary = load_window(lake, "run-2", [batch([1, 2, 3])], specs=SPECS)  # not seen by `early`
+        report = run_checks(lake, "run-2", summary, specs=SPECS, counted=early)
+    unique = next(r for r in report.results if r.check_name == "unique_keys" and r.table == "tweets")
+    assert unique.detail.endswith("in 3 rows")  # run-2's rows, not run-1's counted early

@@ -15,11 +15,12 @@ scope repairs it in step 2 without fetching a page twice. See docs/run-engine.md
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from twitter_pipeline.budget.guard import ReadGuard
 from twitter_pipeline.engine.lease import LeaseHeldError, RunLease
@@ -28,6 +29,9 @@ from twitter_pipeline.errors import ApiError, BudgetError
 from twitter_pipeline.load import LoadSummary, TableLoad, discard_staging, load_window, read_run_record
 from twitter_pipeline.logs import event
 from twitter_pipeline.storage import LakeStorage
+
+if TYPE_CHECKING:  # the checks load pyarrow.dataset: imported when a run checks its window
+    from twitter_pipeline.quality import KeyCounting
 
 logger = logging.getLogger("twitter_pipeline.engine")
 
@@ -87,15 +91,17 @@ def run_unit(
                 "were loaded; run again to continue)"
             ) from None
         outcome = UnitOutcome(extraction=extraction, repaired=repaired)
-        if not extraction.skipped:
-            _note_reads(extraction, guard.read - read_before, estimated)
-            _record_usage(storage, unit, extraction, guard, stopped=False)
-            if extraction.raw_keys:
-                outcome.loaded = _load(storage, unit, extraction, on_table_loaded)
-            if extraction.commit is not None:
-                extraction.commit()
-        if quality and outcome.loaded is not None:
-            outcome.quality = _check(storage, unit, extraction, outcome.loaded)
+        loading = quality and not extraction.skipped and bool(extraction.raw_keys)
+        with _key_counting(storage, unit) if loading else contextlib.nullcontext() as counted:
+            if not extraction.skipped:
+                _note_reads(extraction, guard.read - read_before, estimated)
+                _record_usage(storage, unit, extraction, guard, stopped=False)
+                if extraction.raw_keys:
+                    outcome.loaded = _load(storage, unit, extraction, _each(counted, on_table_loaded))
+                if extraction.commit is not None:
+                    extraction.commit()
+            if quality and outcome.loaded is not None:
+                outcome.quality = _check(storage, unit, extraction, outcome.loaded, counted)
     outcome.seconds = round(time.monotonic() - started, 2)
     event(
         logger,
@@ -215,12 +221,36 @@ def summary_from_record(record: dict[str, Any]) -> LoadSummary:
     return LoadSummary(tables=tables, **{k: v for k, v in record.items() if k in names})
 
 
+def _key_counting(storage: LakeStorage, unit: WorkUnit) -> KeyCounting:
+    """The quality checks' key counts, taken as each table commits (see `quality.KeyCounting`)."""
+    from twitter_pipeline.quality import KeyCounting
+
+    return KeyCounting(storage, unit.specs)
+
+
+def _each(counted: KeyCounting | None, on_table_loaded: OnTableLoaded | None) -> OnTableLoaded | None:
+    """The load's `on_table_loaded`: the early key count, then the caller's own callback."""
+    if counted is None:
+        return on_table_loaded
+
+    def loaded(load: TableLoad) -> None:
+        counted.table_loaded(load)
+        if on_table_loaded is not None:
+            on_table_loaded(load)
+
+    return loaded
+
+
 def _check(
-    storage: LakeStorage, unit: WorkUnit, extraction: Extraction, loaded: LoadSummary
+    storage: LakeStorage,
+    unit: WorkUnit,
+    extraction: Extraction,
+    loaded: LoadSummary,
+    counted: KeyCounting | None = None,
 ) -> dict[str, Any]:
     from twitter_pipeline.quality import check_window
 
-    report = check_window(storage, loaded, raw_posts=extraction.posts, specs=unit.specs)
+    report = check_window(storage, loaded, raw_posts=extraction.posts, specs=unit.specs, counted=counted)
     counts = report.counts()
     report.raise_for_errors()
     return counts

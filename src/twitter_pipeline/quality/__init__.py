@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from twitter_pipeline.load.window import LoadSummary
-from twitter_pipeline.quality.checks import ERROR, WARNING, CheckResult, QualityReport, run_checks
+from twitter_pipeline.quality.checks import (
+    ERROR,
+    WARNING,
+    CheckResult,
+    KeyCounting,
+    QualityReport,
+    run_checks,
+)
 from twitter_pipeline.quality.store import QUALITY_SPEC, record_report
 from twitter_pipeline.storage import LakeStorage
 from twitter_pipeline.transform.schema import TableSpec
@@ -17,9 +24,13 @@ def check_window(
     *,
     raw_posts: int | None = None,
     specs: Mapping[str, TableSpec] | None = None,
+    counted: KeyCounting | None = None,
 ) -> QualityReport:
-    """Run every check for a loaded window and store the results; call `.raise_for_errors()` to gate."""
-    report = run_checks(storage, summary.run_id, summary, raw_posts=raw_posts, specs=specs)
+    """Run every check for a loaded window and store the results; call `.raise_for_errors()` to gate.
+
+    `counted`: the keys counted while the window loaded (`KeyCounting`).
+    """
+    report = run_checks(storage, summary.run_id, summary, raw_posts=raw_posts, specs=specs, counted=counted)
     record_report(storage, report)
     return report
 
@@ -29,6 +40,7 @@ __all__ = [
     "QUALITY_SPEC",
     "WARNING",
     "CheckResult",
+    "KeyCounting",
     "QualityReport",
     "check_window",
     "record_report",

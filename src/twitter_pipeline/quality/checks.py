@@ -15,7 +15,7 @@ the size of the lake.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -147,13 +147,14 @@ def run_checks(
     *,
     raw_posts: int | None = None,
     specs: Mapping[str, TableSpec] | None = None,
+    counted: KeyCounting | None = None,
 ) -> QualityReport:
     """Check a loaded window (read-only; see `record_report` to store the results).
 
     With `summary` (from `load_window`) every check reads only the rows that window's load wrote.
     Without it, the whole of each table is read (an audit of the lake, cost growing with it).
     `raw_posts` is the number of posts in the window's raw pages (``data`` items), compared with
-    the tweets rows the load received.
+    the tweets rows the load received. `counted`: keys already counted while the load ran.
     """
     if specs is None:
         from twitter_pipeline.transform.schema import TABLES
@@ -164,8 +165,11 @@ def run_checks(
     names = [n for n in specs if summary is None or n in summary.tables]
     schemas = {name: schema for name in names if (schema := rows.schema(name)) is not None}
     with ThreadPoolExecutor(max_workers=CHECK_THREADS, thread_name_prefix="check") as pool:
-        counted = pool.map(lambda n: _key_counts(rows, n, specs[n].keys), schemas)
-        key_counts = dict(zip(schemas, counted, strict=True))
+        counting = {
+            name: _counted(counted, summary, name) or pool.submit(_key_counts, rows, name, specs[name].keys)
+            for name in schemas
+        }
+        key_counts = {name: future.result() for name, future in counting.items()}
     for name, actual in schemas.items():
         spec = specs[name]
         diffs = schema_differences(actual, spec.schema)
@@ -230,6 +234,46 @@ def run_checks(
             severity=ERROR if lost else WARNING,
         )
     return QualityReport(run_id=run_id, results=checker.results)
+
+
+class KeyCounting:
+    """Each table's keys counted on worker threads as soon as the window's load commits the table.
+
+    A load commits its tables tier by tier (`load.window.merge_tiers`), and a table's files are
+    final once its `TableLoad` is reported: counting them while the next tier merges uses the
+    cores the MERGEs leave idle (measured: ~30 ms of a 50,000-post import's checks move there).
+    Pass `table_loaded` as the load's `on_table_loaded`, then this to `run_checks`; a table not
+    counted here is counted there. A context manager: leaving it stops the workers.
+    """
+
+    def __init__(self, storage: LakeStorage, specs: Mapping[str, TableSpec]) -> None:
+        self._storage, self._specs = storage, specs
+        self._pool = ThreadPoolExecutor(max_workers=CHECK_THREADS, thread_name_prefix="check-early")
+        self._counting: dict[str, tuple[TableLoad, Future[_KeyCounts | None]]] = {}
+
+    def table_loaded(self, load: TableLoad) -> None:
+        spec = self._specs.get(load.table)
+        if spec is not None:
+            rows = _WindowRows(self._storage, LoadSummary(run_id="", tables={load.table: load}))
+            self._counting[load.table] = (load, self._pool.submit(_key_counts, rows, load.table, spec.keys))
+
+    def of(self, load: TableLoad) -> Future[_KeyCounts | None] | None:
+        """The counting of exactly this load of the table (None: not counted early)."""
+        counted = self._counting.get(load.table)
+        return counted[1] if counted is not None and counted[0] is load else None
+
+    def __enter__(self) -> KeyCounting:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _counted(
+    counted: KeyCounting | None, summary: LoadSummary | None, name: str
+) -> Future[_KeyCounts | None] | None:
+    load = summary.tables.get(name) if summary is not None else None
+    return counted.of(load) if counted is not None and load is not None else None
 
 
 class _WindowRows:
