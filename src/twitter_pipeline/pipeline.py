@@ -16,11 +16,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from twitter_pipeline.defaults import DEFAULT_LAKE
 from twitter_pipeline.engine.work import OnProgress
 from twitter_pipeline.errors import ConfigError
 from twitter_pipeline.extract.window import SearchRequest
 from twitter_pipeline.logs import event, register_secret
-from twitter_pipeline.settings import DEFAULT_LAKE, Settings
+from twitter_pipeline.settings import Settings
 from twitter_pipeline.storage import LakeStorage
 from twitter_pipeline.times import parse_time
 

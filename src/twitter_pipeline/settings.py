@@ -2,7 +2,8 @@
 
 The environment names are a public contract (README, DAG, deployment scripts):
 ``X_BEARER_TOKEN``, ``X_API_BASE_URL``, ``TWITTER_PIPELINE_LAKE``, ``TWITTER_PIPELINE_QUERY``.
-Empty variables mean "use the default" (an empty lake path must never become ``/``).
+Empty variables mean "use the default" (an empty lake path must never become ``/``). The defaults
+live in `twitter_pipeline.defaults`, which the CLI reads without loading pydantic.
 """
 
 from __future__ import annotations
@@ -13,16 +14,14 @@ from typing import Any, TypeVar, cast
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from twitter_pipeline.defaults import (
+    DEFAULT_API_BASE_URL,
+    DEFAULT_LAKE,
+    DEFAULT_PRICE_PER_POST,
+    DEFAULT_STORAGE_TIMEOUT,
+)
 from twitter_pipeline.errors import ConfigError
 from twitter_pipeline.times import as_utc
-
-DEFAULT_API_BASE_URL = "https://api.x.com"
-DEFAULT_LAKE = "./lake"
-DEFAULT_STORAGE_TIMEOUT = 60.0
-DEFAULT_RETENTION_HOURS = 168  # `maintain`: Delta's own default, one week of time travel
-# The published pay-per-use rate for "Posts: Read" (docs.x.com/x-api/getting-started/pricing, 2026):
-# US$0.005 per post returned. A setting, so a changed price or another plan is one variable away.
-DEFAULT_PRICE_PER_POST = 0.005
 
 
 class StorageSettings(BaseSettings):

@@ -72,3 +72,16 @@ def test_the_command_collects_cycles_less_often_than_the_interpreter_default() -
     assert done.returncode == 0, done.stderr
     assert tuple(int(n) for n in done.stdout.split()) == GC_THRESHOLDS
     assert GC_THRESHOLDS[0] > 700  # CPython's default, measured slower (module comment)
+
+
+def test_the_cli_parses_its_arguments_before_loading_the_heavy_libraries() -> None:
+    """`--help` answers at once, and `import` starts reading its files while pydantic, pyarrow and
+    deltalake load (extract.read_ahead): none of them is imported with the CLI itself."""
+    probe = (
+        "import sys, twitter_pipeline.cli\n"
+        "print(sorted(m for m in ('pydantic', 'pydantic_settings', 'pyarrow', 'numpy', 'deltalake') "
+        "if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

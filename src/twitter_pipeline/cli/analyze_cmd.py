@@ -7,7 +7,6 @@ from pathlib import Path
 import typer
 
 from twitter_pipeline.cli.app import app
-from twitter_pipeline.settings import load_settings
 
 COLLECTION_HELP = (
     "Only the posts of this collection (from collections.toml): tweets, hashtags, mentions, urls and "
@@ -63,6 +62,8 @@ def sql(
         raise ConfigError(f"--format {fmt!r} is unknown: use {', '.join(FORMATS)}")
     if fmt == "parquet" and not out:
         raise ConfigError("--format parquet writes a binary file: add --out result.parquet")
+    from twitter_pipeline.settings import load_settings
+
     settings = load_settings(lake=lake)
     if out:
         check_out_path(out)  # before the query, which may take a while
@@ -109,6 +110,8 @@ def report(
     start_at, end_at = parse_time(start, "--start"), parse_time(end, "--end")
     if start_at and end_at and start_at >= end_at:
         raise ConfigError("--start must be before --end")
+    from twitter_pipeline.settings import load_settings
+
     settings = load_settings(lake=lake)
     check_out_path(out)
     LakeStorage(settings.lake).check_is_lake()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import typer
@@ -23,7 +23,9 @@ from twitter_pipeline.cli.progress import (
     window_progress,
 )
 from twitter_pipeline.errors import ConfigError, PipelineError
-from twitter_pipeline.settings import Settings, load_settings
+
+if TYPE_CHECKING:  # pydantic loads when a command runs, not when the CLI parses its arguments
+    from twitter_pipeline.settings import Settings
 
 CONFIG_HELP = (
     "Collections file (TOML with [[collections]] tables). Default: TWITTER_PIPELINE_COLLECTIONS, "
@@ -50,6 +52,8 @@ def collections_(
     from twitter_pipeline.storage import LakeStorage
 
     check_format(fmt)
+    from twitter_pipeline.settings import load_settings
+
     settings = load_settings(lake=lake)
     loaded = load_collections(config)
     storage = LakeStorage(settings.lake)

@@ -20,7 +20,6 @@ from twitter_pipeline.cli.run_cmd import (
     parse_every,
 )
 from twitter_pipeline.errors import ConfigError
-from twitter_pipeline.settings import load_settings
 
 BARS = " ▁▂▃▄▅▆▇█"
 MAX_ROWS = 24  # more buckets than this are drawn as one sparkline
@@ -83,6 +82,8 @@ def estimate(
         raise ConfigError(f"--format {output!r} is unknown: use table or json")
     if granularity is not None and granularity not in ("minute", "hour", "day"):
         raise ConfigError(f"--granularity {granularity!r} is unknown: use minute, hour or day")
+    from twitter_pipeline.settings import load_settings
+
     settings = load_settings(lake=lake)
     chosen = None
     if collection:

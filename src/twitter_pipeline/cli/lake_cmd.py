@@ -10,8 +10,8 @@ from rich.table import Table
 
 from twitter_pipeline.cli.app import app
 from twitter_pipeline.cli.progress import check_format, err_console, format_option, out_console, print_json
+from twitter_pipeline.defaults import DEFAULT_RETENTION_HOURS
 from twitter_pipeline.errors import ConfigError
-from twitter_pipeline.settings import DEFAULT_RETENTION_HOURS, load_settings
 
 
 @app.command()
@@ -50,6 +50,8 @@ def maintain(
     from twitter_pipeline.storage import LakeStorage
 
     check_format(fmt)
+    from twitter_pipeline.settings import load_settings
+
     settings = load_settings(lake=lake)
     storage = LakeStorage(settings.lake)
     storage.check_is_lake()

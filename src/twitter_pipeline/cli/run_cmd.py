@@ -23,7 +23,6 @@ from twitter_pipeline.cli.progress import (
     window_progress,
 )
 from twitter_pipeline.errors import ConfigError
-from twitter_pipeline.settings import load_settings
 from twitter_pipeline.times import parse_time
 
 if TYPE_CHECKING:  # the pipeline imports the heavy stack: load it only when a command runs
@@ -96,6 +95,8 @@ def run(
     from twitter_pipeline import pipeline
 
     check_format(fmt)
+    from twitter_pipeline.settings import load_settings
+
     settings = load_settings(lake=lake)
     landed.lake = settings.lake
     chosen = pipeline.resolve_source(settings, source)
@@ -174,6 +175,8 @@ def backfill(
     from twitter_pipeline.extract.window import split_windows
 
     check_format(fmt)
+    from twitter_pipeline.settings import load_settings
+
     settings = load_settings(lake=lake)
     landed.lake = settings.lake
     chosen = pipeline.resolve_source(settings, source)
@@ -252,6 +255,7 @@ def import_(
     check_format(fmt)
     read_ahead = ReadAhead(files)  # reads and hashes the files while the pipeline's libraries load
     from twitter_pipeline import pipeline
+    from twitter_pipeline.settings import load_settings
 
     settings = load_settings(lake=lake)
     landed.lake = settings.lake

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 from deltalake.exceptions import CommitFailedError, DeltaError
 
+from twitter_pipeline.defaults import DEFAULT_RETENTION_HOURS
 from twitter_pipeline.errors import StorageError
 from twitter_pipeline.load.delta_tables import open_table, storage_error
 from twitter_pipeline.load.parquet_format import writer_properties
-from twitter_pipeline.settings import DEFAULT_RETENTION_HOURS
 from twitter_pipeline.storage import LakeStorage
 from twitter_pipeline.storage.lake_storage import TABLES_PREFIX
 from twitter_pipeline.transform.schema import TABLES

@@ -26,8 +26,9 @@ from typing import Any
 
 import pyarrow.fs as pafs
 
+from twitter_pipeline.defaults import DEFAULT_STORAGE_TIMEOUT
 from twitter_pipeline.errors import NoLakeError, StorageError, one_line
-from twitter_pipeline.settings import DEFAULT_STORAGE_TIMEOUT, load_storage_settings
+from twitter_pipeline.settings import load_storage_settings
 from twitter_pipeline.storage.files import TEMP_MARK, temp_path, write_atomic
 
 # Where the Delta tables live in a lake: <lake>/tables/<table>
