@@ -114,6 +114,7 @@ _LIGHT = (
     "twitter_pipeline.orchestration",
     "twitter_pipeline.orchestration.assets",
     "twitter_pipeline.settings",
+    "twitter_pipeline.defaults",  # the settings' default values (constants only)
     "twitter_pipeline.errors",
     "twitter_pipeline.times",
 )
