@@ -65,15 +65,6 @@ def test_the_command_starts_no_blas_threads_unless_the_user_asks_for_them() -> N
     assert _threads_after_numpy({**env, "OPENBLAS_NUM_THREADS": "2"}) == 2
 
 
-def test_the_command_collects_cycles_less_often_than_the_interpreter_default() -> None:
-    from twitter_pipeline.cli.app import GC_THRESHOLDS
-
-    done = _entry_with_main("import gc\nprint(*gc.get_threshold())")
-    assert done.returncode == 0, done.stderr
-    assert tuple(int(n) for n in done.stdout.split()) == GC_THRESHOLDS
-    assert GC_THRESHOLDS[0] > 700  # CPython's default, measured slower (module comment)
-
-
 def test_the_cli_parses_its_arguments_before_loading_the_heavy_libraries() -> None:
     """`--help` answers at once, and `import` starts reading its files while pydantic, pyarrow and
     deltalake load (extract.read_ahead): none of them is imported with the CLI itself."""
