@@ -148,7 +148,8 @@ def test_celery_workers_share_one_lake_and_one_api_budget(
     # the token lives only in the connection (metadata DB): no worker has X_BEARER_TOKEN
     cluster.airflow(
         ["pools", "set", "x_api", str(POOL_SLOTS), "X API rate limit"],
-        ["connections", "add", "x_api_default", "--conn-type", "generic", "--conn-password", token],
+        # `=`: a urlsafe token may start with "-", which argparse would take for an option
+        ["connections", "add", "x_api_default", "--conn-type", "generic", f"--conn-password={token}"],
     )
     phases["db ready"] = time.monotonic()
     try:
