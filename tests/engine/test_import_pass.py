@@ -12,8 +12,7 @@ import pytest
 from tests.extract.test_archive import PAGE_1, PAGE_2
 from twitter_pipeline.engine.import_pass import Landing, land_parsed, parse_files
 from twitter_pipeline.errors import InputError
-from twitter_pipeline.extract.archive import file_mtime, line_fetched_at, read_archive
-from twitter_pipeline.extract.read_ahead import fits_in_memory
+from twitter_pipeline.extract.archive import file_mtime, fits_in_memory, line_fetched_at, read_archive
 from twitter_pipeline.raw.zone import RawZone
 from twitter_pipeline.storage import LakeStorage, lake_storage
 

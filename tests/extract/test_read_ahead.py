@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from twitter_pipeline.extract import read_ahead
+from twitter_pipeline.extract import archive
 from twitter_pipeline.extract.archive import archive_lines, import_run_id
 from twitter_pipeline.extract.read_ahead import ReadAhead
 
@@ -58,7 +58,7 @@ def test_a_missing_file_leaves_the_error_to_the_ordinary_path(tmp_path: Path) ->
 
 def test_files_too_large_to_hold_are_not_read_ahead(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     files = _files(tmp_path)
-    monkeypatch.setattr(read_ahead, "MAX_HELD_BYTES", 10)
+    monkeypatch.setattr(archive, "MAX_HELD_BYTES", 10)
     ahead = ReadAhead(files)
     assert ahead.run_id(files) is None and ahead.take(files[0]) is None
 

@@ -97,7 +97,7 @@ def run_unit(
                 _note_reads(extraction, guard.read - read_before, estimated)
                 _record_usage(storage, unit, extraction, guard, stopped=False)
                 if extraction.raw_keys:
-                    outcome.loaded = _load(storage, unit, extraction, _each(counted, on_table_loaded))
+                    outcome.loaded = _load(storage, unit, extraction, _table_loaded(counted, on_table_loaded))
                 if extraction.commit is not None:
                     extraction.commit()
             if quality and outcome.loaded is not None:
@@ -228,7 +228,7 @@ def _key_counting(storage: LakeStorage, unit: WorkUnit) -> KeyCounting:
     return KeyCounting(storage, unit.specs)
 
 
-def _each(counted: KeyCounting | None, on_table_loaded: OnTableLoaded | None) -> OnTableLoaded | None:
+def _table_loaded(counted: KeyCounting | None, on_table_loaded: OnTableLoaded | None) -> OnTableLoaded | None:
     """The load's `on_table_loaded`: the early key count, then the caller's own callback."""
     if counted is None:
         return on_table_loaded

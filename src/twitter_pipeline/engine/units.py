@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 from twitter_pipeline.engine.work import Extraction, OnProgress
+from twitter_pipeline.extract.archive import fits_in_memory
 from twitter_pipeline.extract.checkpointed import ExtractResult, finalize
 from twitter_pipeline.extract.endpoints import SEARCH_NAMES, search_endpoint
-from twitter_pipeline.extract.read_ahead import ReadAhead, fits_in_memory
+from twitter_pipeline.extract.read_ahead import ReadAhead
 from twitter_pipeline.extract.state import Checkpoint, StateStore, Window
 from twitter_pipeline.extract.window import SearchRequest, extract_window, resolve_window
 from twitter_pipeline.raw.zone import RawZone

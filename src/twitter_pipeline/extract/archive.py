@@ -210,6 +210,23 @@ def require_pages(path: Path, count: int) -> None:
         raise InputError(f"{path}: empty file (no pages in it); check that the export finished")
 
 
+# Archives up to this many bytes (uncompressed estimate) are held in memory from the check to the
+# load: the lines plus their tables take about twice that.
+MAX_HELD_BYTES = 256 << 20
+GZIP_RATIO_ESTIMATE = 8  # JSON archives compress about 5-8x
+
+
+def fits_in_memory(paths: Sequence[Path]) -> bool:
+    """Whether an import holds these files in memory from the check to the load (else it streams)."""
+    total = 0
+    for path in paths:
+        if not path.is_file():
+            return False  # the streaming path reports the missing file
+        size = path.stat().st_size
+        total += size * GZIP_RATIO_ESTIMATE if path.suffix == ".gz" else size
+    return total <= MAX_HELD_BYTES
+
+
 def _check_file(path: Path) -> None:
     if path.is_dir():
         raise InputError(f"{path}: is a folder; pass the files in it, e.g. {path}/*.jsonl")
